@@ -1,0 +1,110 @@
+"""`wsiskg build`: ontology + reference data + entries -> a validated store, swapped in atomically."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from . import namespaces as ns
+from .paths import ENTRIES_DIR, user_entries_dir
+from .reference import reference_graph
+from .store import EmbeddedStore, activate_database, database_path, new_database_path
+from .validate import EntryError, Problem, Report, context_for, ontology_graph, read_entry_file, validate
+
+
+class BuildFailed(Exception):
+    def __init__(self, report: Report | None = None, errors: list[EntryError] | None = None):
+        self.report = report or Report([])
+        self.errors = errors or []
+        super().__init__(f"{len(self.report.violations)} violation(s), {len(self.errors)} unreadable file(s)")
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    graph_sizes: dict[str, int]
+    warnings: list[Problem] = field(default_factory=list)
+    version: int = 0
+
+
+def entry_files(store_root: Path | None) -> dict[str, Path]:
+    """doc-slug -> file; the user's entries folder overrides a shipped entry of the same name."""
+    files = {p.stem: p for p in sorted(ENTRIES_DIR.glob("*.ttl"))}
+    if store_root is not None:
+        files.update({p.stem: p for p in sorted(user_entries_dir(store_root).glob("*.ttl"))})
+    return files
+
+
+def _ntriples(g: Graph) -> bytes:
+    return g.serialize(format="nt", encoding="utf-8")
+
+
+# Link computations run after the entries are loaded; each returns {graph IRI: N-Triples bytes}.
+# Registered by graph.link so build stays ignorant of how links are made.
+LINKERS: list[Callable[[EmbeddedStore], dict[str, bytes]]] = []
+
+
+def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None) -> BuildResult:
+    """Build a new database next to the current one; activate it only if it validates."""
+    store_root = Path(store_root)
+    previous_version = 0
+    if database_path(store_root) is not None:
+        try:
+            with EmbeddedStore.open(store_root, read_only=True) as old:
+                previous_version = old.version()
+        except Exception:
+            previous_version = 0
+    files = entry_files(store_root)
+    files.update(extra_entries or {})
+    steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files], "links", "validation"]
+    tick = progress(steps) if progress else (lambda label: None)
+
+    db = new_database_path(store_root)
+    store = EmbeddedStore(ox.Store(str(db)), store_root)
+    try:
+        tick("ontology")
+        store.bulk_load(_ntriples(ontology_graph()), ox.RdfFormat.N_TRIPLES, ns.GRAPH_ONTOLOGY)
+        tick("reference data")
+        reference = reference_graph()
+        store.bulk_load(_ntriples(reference), ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE)
+
+        entries, errors = {}, []
+        for slug, path in files.items():
+            tick(f"entry {slug}")
+            try:
+                g, text = read_entry_file(path)
+            except EntryError as exc:
+                errors.append(exc)
+                continue
+            entries[slug] = (g, text, path)
+            store.bulk_load(_ntriples(g), ox.RdfFormat.N_TRIPLES, ns.doc_graph(slug))
+        if errors:
+            raise BuildFailed(errors=errors)
+
+        tick("links")
+        for linker in LINKERS:
+            for graph_iri, data in linker(store).items():
+                store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
+
+        tick("validation")
+        problems = list(validate(reference, None, focus_all=True, file="reference data").problems)
+        for slug, (g, text, path) in entries.items():
+            problems += validate(g, context_for(g, store), text, str(path)).problems
+        report = Report(problems)
+        if not report.conforms:
+            raise BuildFailed(report)
+
+        store.set_version(previous_version + 1)
+        sizes = store.graph_sizes()
+        store.flush()
+        store.close()
+        activate_database(store_root, db)
+        return BuildResult(db, sizes, report.warnings, previous_version + 1)
+    except BaseException:
+        store.close()
+        shutil.rmtree(db, ignore_errors=True)
+        raise

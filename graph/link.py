@@ -1,0 +1,2 @@
+"""Machine links: registered with the build so every rebuild recomputes them."""
+from __future__ import annotations

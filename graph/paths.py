@@ -1,0 +1,35 @@
+"""Where the shipped artefacts and the user's store live.
+
+The declarative artefacts sit beside this package both in a source checkout (top-level folders)
+and once installed (folders of the `wsiskg` namespace), so one rule finds them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ROOT = PACKAGE_DIR.parent
+ONTOLOGY_DIR = ROOT / "ontology"
+SHAPES_DIR = ROOT / "shapes"
+QUERIES_DIR = ROOT / "queries"
+REFERENCE_DIR = PACKAGE_DIR / "reference"
+ENTRIES_DIR = PACKAGE_DIR / "entries"
+SOURCES_DIR = PACKAGE_DIR / "sources"  # the source documents statements cite
+
+
+def data_home() -> Path:
+    """The per-user data folder (XDG), overridable with WSISKG_HOME."""
+    if os.environ.get("WSISKG_HOME"):
+        return Path(os.environ["WSISKG_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base).expanduser() / "wsiskg"
+
+
+def default_store_path() -> Path:
+    return data_home() / "store"
+
+
+def user_entries_dir(store_path: Path) -> Path:
+    """Entries written by `ingest` live beside the store, so a rebuild keeps them."""
+    return Path(store_path) / "entries"

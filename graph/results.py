@@ -1,0 +1,153 @@
+"""Serialising a `Result` in every format the CLI and the HTTP API offer.
+
+One place renders results, so the CLI, the endpoint, the named-query routes and the reports all
+produce byte-identical formats.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from .store import Result
+
+# format name -> media type
+SOLUTION_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_TYPES = {
+    "turtle": "text/turtle",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "xml": "application/rdf+xml",
+    "trig": "application/trig",
+    "nquads": "application/n-quads",
+}
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def media_type(result: Result, fmt: str) -> str:
+    if result.kind == "graph":
+        return GRAPH_TYPES[fmt]
+    return SOLUTION_TYPES[fmt]
+
+
+def formats_for(result_kind: str) -> dict[str, str]:
+    return GRAPH_TYPES if result_kind == "graph" else SOLUTION_TYPES
+
+
+def term_json(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {k: term_json(getattr(term, k)) for k in ("subject", "predicate", "object")}}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _csv_value(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def _tsv_value(term) -> str:
+    return "" if term is None else str(term)  # N-Triples form, as SPARQL TSV asks
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if term.language:
+        return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+    return f"<literal>{escape(term.value)}</literal>"
+
+
+def serialize(result: Result, fmt: str) -> bytes:
+    if result.kind == "graph":
+        if fmt in ("json", "table"):
+            fmt = "jsonld"
+        if fmt == "csv":
+            fmt = "ntriples"
+        return ox.serialize(result.triples, format=RDF_FORMATS[fmt]) or b""
+    if fmt == "json":
+        if result.kind == "boolean":
+            return json.dumps({"head": {}, "boolean": result.boolean}).encode()
+        body = {"head": {"vars": result.variables},
+                "results": {"bindings": [{v: term_json(t) for v, t in zip(result.variables, row) if t is not None}
+                                         for row in result.rows]}}
+        if result.truncated:
+            body["head"]["link"] = ["#truncated"]
+            body["truncated"] = True
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    if fmt == "xml":
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
+        if result.kind == "boolean":
+            out.append(f"</head>\n<boolean>{'true' if result.boolean else 'false'}</boolean>\n</sparql>\n")
+            return "".join(out).encode("utf-8")
+        out += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
+        out.append("</head>\n<results>\n")
+        for row in result.rows:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>" for v, t in zip(result.variables, row) if t is not None]
+            out.append("</result>\n")
+        out.append("</results>\n</sparql>\n")
+        return "".join(out).encode("utf-8")
+    if fmt in ("csv", "tsv"):
+        buffer = io.StringIO()
+        if result.kind == "boolean":
+            buffer.write("_askResult\r\n" + ("true" if result.boolean else "false") + "\r\n")
+            return buffer.getvalue().encode("utf-8")
+        if fmt == "csv":
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerow(result.variables)
+            for row in result.rows:
+                writer.writerow([_csv_value(t) for t in row])
+        else:
+            buffer.write("\t".join(f"?{v}" for v in result.variables) + "\n")
+            for row in result.rows:
+                buffer.write("\t".join(_tsv_value(t) for t in row) + "\n")
+        return buffer.getvalue().encode("utf-8")
+    raise ValueError(f"no format {fmt!r} for a {result.kind} result")
+
+
+def table(result: Result, width: int = 60) -> str:
+    """A plain-text table for the terminal."""
+    if result.kind == "boolean":
+        return "true" if result.boolean else "false"
+    if result.kind == "graph":
+        return serialize(result, "turtle").decode("utf-8")
+
+    def cell(term) -> str:
+        text = "" if term is None else term.value
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    rows = [[cell(t) for t in row] for row in result.rows]
+    widths = [max([len(v)] + [len(r[i]) for r in rows]) for i, v in enumerate(result.variables)]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(result.variables, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}{', truncated' if result.truncated else ''})")
+    return "\n".join(lines)

@@ -1,0 +1,358 @@
+"""The one door to the data: open, query, update a named graph atomically, version.
+
+Two backends sit behind `Store`: the embedded Oxigraph engine (on disk, or in memory) and any
+remote SPARQL 1.1 endpoint. Callers never learn which.
+
+On disk a store is a folder holding `current`, a link to the Oxigraph database in use. A rebuild
+writes a fresh database beside it and swaps the link in one rename, so a failed or interrupted
+build leaves the previous store usable.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyoxigraph as ox
+
+from . import namespaces as ns
+
+VERSION_SUBJECT = ox.NamedNode(ns.ID + "store")
+VERSION_PREDICATE = ox.NamedNode(ns.WSIS + "storeVersion")
+META_GRAPH = ox.NamedNode(ns.GRAPH_META)
+
+
+class StoreError(Exception):
+    """A problem a user can act on (missing store, busy store, unreachable endpoint)."""
+
+
+class QuerySyntaxError(StoreError):
+    """The query or update text does not parse; the message names line and column where known."""
+
+
+@dataclass
+class Result:
+    """A fully read query result: solutions, a boolean, or triples."""
+
+    kind: str  # "solutions" | "boolean" | "graph"
+    variables: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)  # pyoxigraph terms or None, in `variables` order
+    boolean: bool | None = None
+    triples: list = field(default_factory=list)  # pyoxigraph Triples
+    truncated: bool = False
+
+    def dicts(self) -> list[dict]:
+        """Rows as {variable: term} (unbound variables left out)."""
+        return [{v: t for v, t in zip(self.variables, row) if t is not None} for row in self.rows]
+
+    def values(self, variable: str) -> list[str]:
+        """One column as plain strings (`value` of each term), unbound as None."""
+        i = self.variables.index(variable)
+        return [row[i].value if row[i] is not None else None for row in self.rows]
+
+
+def read_result(raw, limit: int | None = None) -> Result:
+    """Turn a pyoxigraph result into a `Result`, reading at most `limit` rows or triples."""
+    if isinstance(raw, ox.QueryBoolean):
+        return Result("boolean", boolean=bool(raw))
+    if isinstance(raw, ox.QuerySolutions):
+        variables = [v.value for v in raw.variables]
+        rows, truncated = [], False
+        for solution in raw:
+            if limit is not None and len(rows) >= limit:
+                truncated = True
+                break
+            rows.append([solution[i] for i in range(len(variables))])
+        return Result("solutions", variables=variables, rows=rows, truncated=truncated)
+    triples, truncated = [], False
+    for triple in raw:
+        if limit is not None and len(triples) >= limit:
+            truncated = True
+            break
+        triples.append(triple)
+    return Result("graph", triples=triples, truncated=truncated)
+
+
+def substitute_text(sparql: str, bindings: dict) -> str:
+    """For endpoints without SEP-0007: replace each bound variable by its term's N-Triples form.
+
+    The term is a pyoxigraph term (an IRI already checked, a literal escaped by its serialiser), so
+    it is always exactly one well-formed RDF term: nothing the user typed becomes query syntax.
+    """
+    import re
+    for name, term in bindings.items():
+        sparql = re.sub(r"[?$]" + re.escape(name) + r"\b", lambda _m: str(term), sparql)
+    return sparql
+
+
+def _syntax_error(exc: Exception) -> QuerySyntaxError:
+    return QuerySyntaxError(str(exc))
+
+
+class Store:
+    """The interface every consumer uses."""
+
+    description = "store"
+
+    def query(self, sparql: str, *, default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None, limit: int | None = None,
+              bindings: dict | None = None) -> Result:
+        """Run a query. `bindings` maps variable names to pyoxigraph terms, substituted before
+        evaluation (SPARQL SEP-0007); `limit` caps rows read and sets `truncated`."""
+        raise NotImplementedError
+
+    def update(self, sparql: str) -> None:
+        raise NotImplementedError
+
+    def replace_graphs(self, graphs: dict[str, bytes], fmt: str = "nt") -> None:
+        """Replace whole named graphs (serialised as N-Triples) in one transaction."""
+        raise NotImplementedError
+
+    def graph_sizes(self) -> dict[str, int]:
+        result = self.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
+        return {row[0].value: int(row[1].value) for row in result.rows}
+
+    def version(self) -> int:
+        result = self.query(
+            f"SELECT ?v WHERE {{ GRAPH <{ns.GRAPH_META}> {{ <{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?v }} }}")
+        return int(result.rows[0][0].value) if result.rows else 0
+
+    def dump(self, fmt: ox.RdfFormat, graph: str | None = None) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def version_bump_update(store: Store) -> str:
+    """SPARQL Update text that increments the store version; appended to every write."""
+    return (f"DELETE {{ GRAPH <{ns.GRAPH_META}> {{ <{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?v }} }}\n"
+            f"INSERT {{ GRAPH <{ns.GRAPH_META}> {{ <{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?next }} }}\n"
+            f"WHERE {{ OPTIONAL {{ GRAPH <{ns.GRAPH_META}> {{ <{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?v }} }}"
+            f" BIND(COALESCE(?v, 0) + 1 AS ?next) }}")
+
+
+def replace_graphs_update(graphs: dict[str, bytes]) -> str:
+    """One update request (atomic in Oxigraph and per SPARQL 1.1 in conforming stores)."""
+    parts = []
+    for iri, ntriples in graphs.items():
+        parts.append(f"DROP SILENT GRAPH <{iri}>")
+        body = ntriples.decode("utf-8") if isinstance(ntriples, bytes) else ntriples
+        if body.strip():
+            parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
+    return " ;\n".join(parts)
+
+
+class EmbeddedStore(Store):
+    """Oxigraph inside this process."""
+
+    def __init__(self, ox_store: ox.Store, path: Path | None = None, read_only: bool = False):
+        self._store = ox_store
+        self.path = path
+        self.read_only = read_only
+        self.description = f"embedded store at {path}" if path else "in-memory store"
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def in_memory(cls) -> "EmbeddedStore":
+        return cls(ox.Store())
+
+    @classmethod
+    def open(cls, root: Path, read_only: bool = False) -> "EmbeddedStore":
+        db = database_path(root)
+        if db is None:
+            raise StoreError(f"no store at {root}; run `wsiskg build` first")
+        try:
+            store = ox.Store.read_only(str(db)) if read_only else ox.Store(str(db))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"the store at {root} is in use by another process (a running `wsiskg serve`?); "
+                    "stop it, or send writes to the server's /data or /update routes") from None
+            raise StoreError(f"cannot open the store at {root}: {exc}") from None
+        return cls(store, Path(root), read_only)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:
+        kwargs = {}
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(name): term for name, term in bindings.items()}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        try:
+            raw = self._store.query(sparql, **kwargs)
+        except SyntaxError as exc:
+            raise _syntax_error(exc) from None
+        return read_result(raw, limit)
+
+    def quad_count(self) -> int:
+        return len(self._store)
+
+    def dump(self, fmt, graph=None) -> bytes:
+        if graph is None:
+            return self._store.dump(format=fmt)
+        return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph))
+
+    # -- writing ---------------------------------------------------------------------------------
+    def update(self, sparql: str) -> None:
+        if self.read_only:
+            raise StoreError("this store was opened read-only")
+        try:
+            self._store.update(sparql + " ;\n" + version_bump_update(self))
+        except SyntaxError as exc:
+            raise _syntax_error(exc) from None
+        self._store.flush()
+
+    def replace_graphs(self, graphs, fmt="nt") -> None:
+        self.update(replace_graphs_update(graphs))
+
+    def bulk_load(self, data: bytes, fmt: ox.RdfFormat, graph: str) -> None:
+        """Fast, non-transactional load: only for a database that is not yet in use (build)."""
+        self._store.bulk_load(data, format=fmt, to_graph=ox.NamedNode(graph))
+
+    def set_version(self, version: int) -> None:
+        self._store.remove_graph(META_GRAPH) if self._store.contains_named_graph(META_GRAPH) else None
+        self._store.add(ox.Quad(VERSION_SUBJECT, VERSION_PREDICATE, ox.Literal(str(version), datatype=ox.NamedNode(ns.XSD + "integer")), META_GRAPH))
+
+    def to_memory(self) -> "EmbeddedStore":
+        """A copy in memory: Oxigraph answers several times faster from memory than from disk."""
+        copy = ox.Store()
+        copy.bulk_load(self._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        return EmbeddedStore(copy, self.path, read_only=True)
+
+    def flush(self):
+        self._store.flush()
+
+    def close(self) -> None:
+        if self._store is not None and self.path is not None and not self.read_only:
+            self._store.flush()
+        self._store = None
+
+
+class RemoteStore(Store):
+    """Any SPARQL 1.1 endpoint (Fuseki, Virtuoso, GraphDB, Oxigraph server)."""
+
+    def __init__(self, query_url: str, update_url: str | None = None, timeout: float = 60.0,
+                 auth: str | None = None, union_default_graph: bool = True):
+        self.query_url = query_url
+        self.update_url = update_url
+        self.timeout = timeout
+        self.auth = auth
+        self.description = f"remote endpoint {query_url}"
+        # Endpoints differ on whether the default graph is the union of named graphs; without a
+        # default-graph-uri we ask for every named graph explicitly, so results match ours.
+        self.union_default_graph = union_default_graph
+        self._named: list[str] | None = None
+
+    def _request(self, url: str, body: bytes, content_type: str, accept: str) -> bytes:
+        headers = {"Content-Type": content_type, "Accept": accept, "User-Agent": "wsiskg"}
+        if self.auth:
+            headers["Authorization"] = self.auth
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            message = exc.read().decode("utf-8", "replace")[:2000]
+            if exc.code == 400:
+                raise QuerySyntaxError(message) from None
+            raise StoreError(f"{url} answered {exc.code}: {message}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise StoreError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:
+        if bindings:
+            sparql = substitute_text(sparql, bindings)
+        params = []
+        for g in default_graphs or []:
+            params.append(("default-graph-uri", g))
+        for g in named_graphs or []:
+            params.append(("named-graph-uri", g))
+        url = self.query_url + ("?" + urllib.parse.urlencode(params) if params else "")
+        accept = "application/sparql-results+json, application/n-triples;q=0.9"
+        data = self._request(url, sparql.encode("utf-8"), "application/sparql-query", accept)
+        if data.lstrip().startswith(b"{"):
+            return read_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON), limit)
+        return read_result(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), limit)
+
+    def update(self, sparql: str) -> None:
+        if not self.update_url:
+            raise StoreError("this endpoint was configured without an update URL")
+        self._request(self.update_url, (sparql + " ;\n" + version_bump_update(self)).encode("utf-8"),
+                      "application/sparql-update", "*/*")
+
+    def replace_graphs(self, graphs, fmt="nt") -> None:
+        self.update(replace_graphs_update(graphs))
+
+    def dump(self, fmt, graph=None) -> bytes:
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        if graph:
+            result = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}")
+            return ox.serialize(result.triples, format=fmt)
+        result = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        quads = [ox.Quad(s, p, o, g) for s, p, o, g in result.rows]
+        return ox.serialize(quads, format=fmt)
+
+
+# -- on-disk layout -------------------------------------------------------------------------------
+
+def database_path(root: Path) -> Path | None:
+    link = Path(root) / "current"
+    if link.is_symlink() or link.exists():
+        target = link.resolve()
+        return target if target.exists() else None
+    return None
+
+
+def new_database_path(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    return root / f"db-{stamp}"
+
+
+def activate_database(root: Path, db: Path) -> None:
+    """Point `current` at `db` with one atomic rename, then remove databases no longer in use."""
+    tmp = root / f".current-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(db.name)
+    os.replace(tmp, root / "current")
+    fsync_dir(root)
+    for old in root.glob("db-*"):
+        if old != db:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_store(root: Path | None = None, endpoint: str | None = None, read_only: bool = False,
+               update_endpoint: str | None = None) -> Store:
+    """The store the user asked for: a remote endpoint, or the embedded one at `root`."""
+    if endpoint:
+        return RemoteStore(endpoint, update_endpoint)
+    from .paths import default_store_path
+    return EmbeddedStore.open(Path(root) if root else default_store_path(), read_only=read_only)
