@@ -43,12 +43,15 @@ def _ntriples(g: Graph) -> bytes:
     return g.serialize(format="nt", encoding="utf-8")
 
 
-# Link computations run after the entries are loaded; each returns {graph IRI: N-Triples bytes}.
-# Registered by graph.link so build stays ignorant of how links are made.
-LINKERS: list[Callable[[EmbeddedStore], dict[str, bytes]]] = []
+def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
+    """Link computations run after the entries are loaded; each returns {graph IRI: N-Triples}."""
+    from .link import link_documents
+    from .similarity import compute as similarity
+    return [link_documents, similarity]
 
 
-def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None) -> BuildResult:
+def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None,
+          linkers: list[Callable] | None = None) -> BuildResult:
     """Build a new database next to the current one; activate it only if it validates."""
     store_root = Path(store_root)
     previous_version = 0
@@ -86,7 +89,7 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
             raise BuildFailed(errors=errors)
 
         tick("links")
-        for linker in LINKERS:
+        for linker in (default_linkers() if linkers is None else linkers):
             for graph_iri, data in linker(store).items():
                 store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
 

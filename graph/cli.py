@@ -76,7 +76,6 @@ def _print_build_failure(exc) -> None:
 
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
-    from . import link  # noqa: F401  (registers the linkers)
     root = _store_root(ctx)
     try:
         result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
@@ -172,6 +171,36 @@ def query(ctx, name_or_file, params, fmt, limit):
     else:
         sys.stdout.buffer.write(serialize(result, fmt))
         sys.stdout.buffer.flush()
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--slug", default=None, help="The document's name in IRIs (default: from the file name).")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@click.pass_context
+def ingest(ctx, file, slug, progress):
+    """Turn an outcome document into entries, link, validate and add them (re-ingest replaces)."""
+    from .ingest import IngestError, ingest as run_ingest
+    from .store import StoreError, database_path
+    root = _store_root(ctx)
+    if database_path(root) is None:
+        click.echo(f"No store at {root} yet: building it first.", err=True)
+        _run_build(ctx, quiet=True)
+    try:
+        result = run_ingest(Path(file), root, slug=slug,
+                            progress=_progress(sys.stderr.isatty() if progress is None else progress))
+    except IngestError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise UserError(str(exc)) from None
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts.items()))
+    click.echo(f"Ingested {file} as <{result.slug}>: {result.statements} statements ({counts}), "
+               f"{result.links} links, {result.similar_pairs} similar pairs in the corpus")
+    click.echo(f"Entry file: {result.entry_file}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command("queries")

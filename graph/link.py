@@ -229,11 +229,3 @@ def link_documents(store, graphs: list[str] | None = None, linker: Linker | None
         result[ns.links_graph(slug)] = links_ntriples(sorted(per_graph.get(graph, []), key=lambda l: (l.subject, l.predicate, l.target)))
     return result
 
-
-def _register() -> None:
-    from .build import LINKERS
-    if link_documents not in LINKERS:
-        LINKERS.append(link_documents)
-
-
-_register()

@@ -1,0 +1,173 @@
+"""`wsiskg ingest FILE`: an outcome document -> entries -> links -> validation -> store, atomically.
+
+Order of work, so that nothing is half-done: parse and build everything in memory; validate; write
+the entry file (atomically) into the store's entries folder, so every later rebuild keeps it; then
+replace the document's graph, its links graph and the similarity graph in one transaction. An
+unreadable or invalid document stops before anything is written.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from . import namespaces as ns
+from .link import Linker, links_ntriples
+from .parse import ParseError, ParsedDocument, parse_document
+from .paths import user_entries_dir
+from .similarity import STATEMENTS_QUERY, similar_pairs, similarity_ntriples
+from .store import EmbeddedStore
+from .validate import EntryError, Problem, context_for, parse_entry_bytes, validate
+
+TEXT = URIRef(ns.WSIS + "text")
+STATEMENT_CLASSES = {"KeyIssue", "Achievement", "Challenge", "Recommendation", "Commitment"}
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class IngestError(Exception):
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        self.problems = problems or []
+        super().__init__(message)
+
+
+@dataclass
+class IngestResult:
+    slug: str
+    statements: int
+    links: int
+    similar_pairs: int
+    entry_file: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _lit(value: str, lang: str | None = None) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"' + (f"@{lang}" if lang else "")
+
+
+def read_document(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read the file: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise IngestError(f"{path}: {len(data)} bytes is more than an outcome document can be ({MAX_BYTES} at most)")
+    if b"\x00" in data:
+        raise IngestError(f"{path}: this is a binary file, not a text document (convert it to plain text first)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise IngestError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def to_turtle(doc: ParsedDocument, slug: str, filename: str) -> str:
+    """The entry file for a parsed document, in the same shape curators write by hand."""
+    doc_iri = ns.entity("doc", slug)
+    session_iri = ns.entity("session", slug) if doc.kind == "session-outcome" and doc.date else None
+    out = [ns.turtle_prefixes(), f"# Ingested from {filename} by `wsiskg ingest`; edit freely, then `wsiskg build`.\n"]
+    out.append(f"<{doc_iri}> a wsis:SourceDocument ;\n    dcterms:title {_lit(doc.title or filename)} ;\n"
+               f"    dcterms:identifier {_lit(filename)}" + (f" ;\n    wsis:describesSession <{session_iri}>" if session_iri else "") + " .\n")
+    if session_iri:
+        parts = [f"<{session_iri}> a wsis:Session", f"dcterms:title {_lit(doc.title or filename)}",
+                 f'dcterms:date "{doc.date.isoformat()}"^^xsd:date',
+                 f"wsis:partOfProcess <{ns.entity('process', 'wsis-forum')}>"]
+        if doc.url:
+            parts.append(f"schema:url <{doc.url}>")
+        out.append(" ;\n    ".join(parts) + " .\n")
+    for n, st in enumerate(doc.statements, start=1):
+        kind = st.kind if st.kind in STATEMENT_CLASSES else "KeyIssue"
+        parts = [f"<{ns.entity('statement', slug, str(n))}> a wsis:{kind}",
+                 f"wsis:text {_lit(st.text, 'en')}",
+                 f"prov:wasDerivedFrom <{doc_iri}>",
+                 f'wsis:sourceLine "{st.line}"^^xsd:positiveInteger',
+                 f'wsis:sourceEndLine "{max(st.end_line, st.line)}"^^xsd:positiveInteger']
+        if st.section:
+            parts.append(f"wsis:sourceSection {_lit(st.section)}")
+        if session_iri:
+            parts.append(f"wsis:fromSession <{session_iri}>")
+        out.append(" ;\n    ".join(parts) + " .\n")
+    return "\n".join(out)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress=None) -> IngestResult:
+    path = Path(path)
+    slug = ns.slugify(slug or path.stem)
+    if not slug:
+        raise IngestError(f"{path}: cannot make a document name from the file name; pass --slug")
+    tick = progress(["parse", "link", "validate", "store"]) if progress else (lambda label: None)
+
+    tick("parse")
+    text = read_document(path)
+    try:
+        doc = parse_document(text, path.name)
+    except ParseError as exc:
+        raise IngestError(f"{path}: {exc}") from None
+    if not doc.statements:
+        raise IngestError(f"{path}: no statements found (is this an outcome document or a report?)")
+    turtle = to_turtle(doc, slug, path.name)
+    try:
+        entries, entries_text = parse_entry_bytes(turtle.encode("utf-8"), f"{slug}.ttl")
+    except EntryError as exc:  # a bug in to_turtle, not the user's fault; still say what happened
+        raise IngestError(f"{path}: could not express the document as RDF: {exc}") from None
+
+    store = EmbeddedStore.open(store_root)
+    try:
+        tick("link")
+        linker = Linker.from_store(store)
+        links = []
+        for subject in sorted({str(s) for s in entries.subjects() if "/statement/" in str(s)}):
+            text_value = entries.value(subject=URIRef(subject), predicate=TEXT)
+            links += linker.link(subject, str(text_value))
+        link_data = links_ntriples(links)
+
+        tick("validate")
+        with_links = Graph()
+        with_links += entries
+        if link_data:
+            with_links.parse(data=link_data.decode("utf-8"), format="nt")
+        report = validate(with_links, context_for(with_links, store), entries_text, f"{slug}.ttl")
+        if not report.conforms:
+            raise IngestError(f"{path}: the document's entries break {len(report.violations)} shape constraint(s); "
+                              "nothing was changed", report.violations)
+
+        tick("store")
+        others = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows
+                  if d.value != ns.entity("doc", slug)]
+        mine = [(str(s), str(entries.value(s, TEXT)), ns.entity("doc", slug))
+                for s in sorted({s for s in entries.subjects(TEXT)})]
+        pairs = similar_pairs(others + mine)
+        entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
+        _atomic_write(entry_file, turtle.encode("utf-8"))
+        store.replace_graphs({
+            ns.doc_graph(slug): entries.serialize(format="nt", encoding="utf-8"),
+            ns.links_graph(slug): link_data,
+            ns.links_graph("similarity"): similarity_ntriples(pairs),
+        })
+    finally:
+        store.close()
+    counts = {}
+    for st in doc.statements:
+        counts[st.kind] = counts.get(st.kind, 0) + 1
+    return IngestResult(slug, len(doc.statements), len(links), len(pairs), entry_file, counts, list(doc.warnings))
