@@ -31,12 +31,13 @@ TARGET_KINDS = {
     W + "UNEntity": (W + "mentionsEntity", ("prefLabel", "altLabel")),
     W + "Process": (W + "mentionsEntity", ("prefLabel", "altLabel")),
 }
-# Per predicate: the lowest score kept and how many targets at most (best first).
+# Per predicate: the lowest score kept, how many targets at most (best first), and how close to
+# the best a further target must score to be kept too.
 ACCEPT = {
-    W + "addressesActionLine": (0.7, 2),
+    W + "addressesActionLine": (0.7, 2, 0.95),
     W + "hasTheme": (0.85, 3),
-    W + "relatesToGDC": (0.7, 2),
-    W + "supportsSDG": (0.7, 3),
+    W + "relatesToGDC": (0.7, 2, 0.95),
+    W + "supportsSDG": (0.85, 2, 0.95),
     W + "concerns": (0.85, 3),
     W + "mentionsEntity": (0.85, 6),
 }
@@ -82,19 +83,19 @@ def normalise(text: str) -> str:
 class Linker:
     def __init__(self, phrases: list[tuple[str, str, str, float, str]], suggestions: list[tuple[str, str, str]]):
         """phrases: (phrase, predicate, target, weight, label kind); suggestions: (theme, predicate, target)."""
-        self.by_phrase: dict[tuple[bool, str], list[tuple[str, str, float, str]]] = defaultdict(list)
+        # Phrases are looked up as word sequences, so overlapping phrases all count
+        # ("cybersecurity risks" and "cybersecurity" both match in "Cybersecurity risks.").
+        self.by_phrase: dict[tuple[bool, tuple[str, ...]], list[tuple[str, str, float, str]]] = defaultdict(list)
         for phrase, predicate, target, weight, kind in phrases:
-            norm = normalise(phrase)
-            if len(norm) < 2:
-                continue
             exact = _is_acronym(phrase)
-            key = (exact, norm if exact else norm.lower())
-            self.by_phrase[key].append((predicate, target, weight, kind))
+            words = tuple(tokens(phrase) if exact else tokens(phrase.lower()))
+            if not words or len("".join(words)) < 2:
+                continue
+            self.by_phrase[(exact, words)].append((predicate, target, weight, kind))
+        self.longest = max((len(w) for _, w in self.by_phrase), default=1)
         self.suggestions = defaultdict(list)
         for theme, predicate, target in suggestions:
             self.suggestions[theme].append((predicate, target))
-        self._exact_re = _alternation(sorted({p for exact, p in self.by_phrase if exact}), flags=0)
-        self._folded_re = _alternation(sorted({p for exact, p in self.by_phrase if not exact}), flags=re.I)
 
     @classmethod
     def from_store(cls, store) -> "Linker":
@@ -109,16 +110,15 @@ class Linker:
 
     def matches(self, text: str) -> dict[tuple[str, str], list[tuple[float, str, str]]]:
         """(predicate, target) -> [(weight, method, phrase)]."""
-        norm = normalise(text)
+        words = tokens(text)
+        folded = [w.lower() for w in words]
         found = defaultdict(list)
-        for regex, exact in ((self._exact_re, True), (self._folded_re, False)):
-            if regex is None:
-                continue
-            for match in regex.finditer(norm):
-                phrase = match.group(1)
-                key = (exact, phrase if exact else phrase.lower())
-                for predicate, target, weight, kind in self.by_phrase.get(key, ()):
-                    found[(predicate, target)].append((weight, kind, phrase))
+        for start in range(len(words)):
+            for size in range(1, min(self.longest, len(words) - start) + 1):
+                for exact, seq in ((True, words), (False, folded)):
+                    key = (exact, tuple(seq[start:start + size]))
+                    for predicate, target, weight, kind in self.by_phrase.get(key, ()):
+                        found[(predicate, target)].append((weight, kind, " ".join(words[start:start + size])))
         for match in NOTATION_RE.finditer(text):
             found[(W + "addressesActionLine", ns.action_line("C" + match.group(1)))].append((1.0, "notation", match.group(0)))
         # Themes lend weaker support to the frames they usually fall under.
@@ -145,9 +145,10 @@ class Linker:
                                           sorted({p for _, _, p in distinct.values()})))
         links = []
         for predicate, candidates in scored.items():
-            threshold, most = ACCEPT.get(predicate, (0.85, 3))
+            threshold, most, *relative = ACCEPT.get(predicate, (0.85, 3))
             candidates.sort(key=lambda l: (-l.score, l.target))
-            links += [l for l in candidates if l.score >= threshold][:most]
+            floor = max(threshold, candidates[0].score * relative[0]) if relative else threshold
+            links += [l for l in candidates if l.score >= floor][:most]
         return sorted(links, key=lambda l: (l.predicate, -l.score, l.target))
 
 
@@ -161,11 +162,14 @@ def _is_acronym(phrase: str) -> bool:
     return bool(letters) and len(phrase) <= 8 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
 
 
-def _alternation(phrases: list[str], flags: int):
-    if not phrases:
-        return None
-    body = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w])({body})(?![\w])", flags)
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# PDF extraction often turns "AI" into "Al"; read a lone "Al" as the acronym.
+_OCR_FIXES = (re.compile(r"\bAl\b"), "AI")
+
+
+def tokens(text: str) -> list[str]:
+    text = _OCR_FIXES[0].sub(_OCR_FIXES[1], normalise(text))
+    return _TOKEN.findall(text)
 
 
 # -- writing links as RDF -------------------------------------------------------------------------
