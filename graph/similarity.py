@@ -49,7 +49,7 @@ def stem(word: str) -> str:
 
 
 def features(text: str) -> list[str]:
-    words = [w for w in _WORD.findall(text.lower().replace("’", "'").replace("-", " ")) if w not in STOP_WORDS]
+    words = [w for w in _WORD.findall(re.sub(r"[-‐‑‒–—]", " ", text.lower().replace("’", "'"))) if w not in STOP_WORDS]
     stems = [stem(w) for w in words if len(w) > 2]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
 
