@@ -89,9 +89,10 @@ def main(argv=None) -> int:
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "sizes": {}}
     for size in args.triples:
+        quads = generate(size)  # never fewer than the real reference data and entries (about 27k)
         with tempfile.NamedTemporaryFile("w", suffix=".nq", delete=False) as handle:
-            handle.write("\n".join(generate(size)) + "\n")
-        results = [measure(e, handle.name, args.query_timeout) for e in args.engines]
+            handle.write("\n".join(quads) + "\n")
+        results = [dict(measure(e, handle.name, args.query_timeout), quads=len(quads)) for e in args.engines]
         report["sizes"][str(size)] = results
         os.unlink(handle.name)
         print(json.dumps({size: results}, indent=1), file=sys.stderr)
