@@ -23,11 +23,11 @@ THEME_SUGGESTION_FACTOR = 0.6
 TARGET_KINDS = {
     # class IRI -> (predicate, which labels are used)
     W + "ActionLine": (W + "addressesActionLine", ("prefLabel", "hiddenLabel")),
-    W + "Theme": (W + "hasTheme", ("prefLabel", "altLabel")),
+    W + "Theme": (W + "hasTheme", ("prefLabel", "altLabel", "hiddenLabel")),
     W + "GDCObjective": (W + "relatesToGDC", ("hiddenLabel",)),
     ns.SDGO + "Goal": (W + "supportsSDG", ("hiddenLabel",)),
     ns.SDGO + "Target": (W + "supportsSDG", ("hiddenLabel",)),
-    W + "StakeholderGroup": (W + "concerns", ("prefLabel", "altLabel")),
+    W + "StakeholderGroup": (W + "concerns", ("prefLabel", "altLabel", "hiddenLabel")),
     W + "UNEntity": (W + "mentionsEntity", ("prefLabel", "altLabel")),
     W + "Process": (W + "mentionsEntity", ("prefLabel", "altLabel")),
 }
@@ -178,13 +178,18 @@ def _lit(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
+def assertion_iri(subject: str, predicate: str, target: str) -> str:
+    """The stable IRI of the wsis:LinkAssertion that records the link subject-predicate-target."""
+    digest = hashlib.sha1(f"{subject} {predicate} {target}".encode()).hexdigest()[:16]
+    return f"{ns.ID}link/{digest}"
+
+
 def links_ntriples(links: list[Link], generated_at: str | None = None) -> bytes:
     """The direct triples plus one reified wsis:LinkAssertion per link, with method and score."""
     rdf = ns.RDF
     lines = []
     for link in links:
-        digest = hashlib.sha1(f"{link.subject} {link.predicate} {link.target}".encode()).hexdigest()[:16]
-        node = f"<{ns.ID}link/{digest}>"
+        node = f"<{assertion_iri(link.subject, link.predicate, link.target)}>"
         lines += [
             f"<{link.subject}> <{link.predicate}> <{link.target}> .",
             f"{node} <{rdf}type> <{W}LinkAssertion> .",

@@ -78,6 +78,7 @@ def action_lines(g: Graph, folder: Path) -> None:
         g.add((al, SKOS.altLabel, Literal(row["full_label_en"], lang="en")))
         if row["gpoa_heading_en"]:
             g.add((al, SKOS.altLabel, Literal(row["gpoa_heading_en"], lang="en")))
+        _web_page(g, al, row)
         if row["parent"]:
             g.add((al, SKOS.broader, URIRef(ns.action_line(row["parent"]))))
             g.add((URIRef(ns.action_line(row["parent"])), SKOS.narrower, al))
@@ -144,6 +145,7 @@ def gdc(g: Graph, folder: Path) -> None:
         g.add((obj, SKOS.notation, Literal(row["number"])))
         g.add((obj, SKOS.prefLabel, Literal(row["title_en"], lang="en")))
         g.add((obj, WSIS.verification, Literal(row["verification"])))
+        _web_page(g, obj, row)
         for src in row["source"].split(" ; "):
             g.add((obj, DCTERMS.source, _iri_or_literal(src)))
     for row in read_table("gdc_commitments.csv", folder):
@@ -163,6 +165,7 @@ def gdc(g: Graph, folder: Path) -> None:
         for tag in re.findall(r"\d+(?:\.\w+)?", row["sdg_tags"]):
             g.add((para, WSIS.supportsSDG, URIRef(ns.SDG + tag)))
         g.add((para, WSIS.verification, Literal(row["verification"])))
+        _web_page(g, para, row)
         g.add((para, DCTERMS.source, _iri_or_literal(row["source"])))
 
 
@@ -176,8 +179,7 @@ def un_entities(g: Graph, folder: Path) -> None:
             g.add((iri, RDF.type, WSIS.UNEntity))
             g.add((iri, RDF.type, ORG.Organization))
             g.add((iri, SKOS.prefLabel, Literal(row["name_en"], lang="en")))
-        else:
-            g.add((iri, SKOS.altLabel, Literal(row["name_en"], lang="en")))
+        # Processes get their labels from vocabularies.ttl; the table adds identifiers only.
         if row["acronym"]:
             g.add((iri, SKOS.altLabel, Literal(row["acronym"], lang="en")))
         g.add((iri, SKOS.notation, Literal(row["id"])))
@@ -186,7 +188,7 @@ def un_entities(g: Graph, folder: Path) -> None:
         if row["wikidata_qid"]:
             g.add((iri, SKOS.exactMatch, URIRef(ns.WIKIDATA + row["wikidata_qid"])))
             g.add((iri, WSIS.wikidataEvidence, Literal(row["qid_evidence"])))
-        if row["url"]:
+        if row["url"] and not is_process:
             g.add((iri, SCHEMA.url, URIRef(row["url"])))
         if row["hq"]:
             g.add((iri, SCHEMA.location, Literal(row["hq"])))
@@ -222,6 +224,14 @@ def vocabularies(g: Graph, folder: Path) -> None:
         if path.name.startswith("sdg_kos"):
             continue
         g.parse(path, format="turtle")
+
+
+def _web_page(g: Graph, subject: URIRef, row: dict[str, str]) -> None:
+    """The row's official web page (`url` column) and, when the page is a general one, why (`url_note`)."""
+    if row.get("url"):
+        g.add((subject, SCHEMA.url, URIRef(row["url"])))
+    if row.get("url_note"):
+        g.add((subject, SKOS.editorialNote, Literal(row["url_note"], lang="en")))
 
 
 def _iri_or_literal(value: str):

@@ -178,8 +178,8 @@ def validate(data: Graph, context: Graph | None = None, text: str = "", file: st
              focus_all: bool = False) -> Report:
     """Validate `data` (plus `context`, what it points to) against the shapes.
 
-    Only the subjects of `data` are focus nodes unless `focus_all`: the context is there so links
-    can be checked, not to be judged itself.
+    Only problems whose focus node is a subject of `data` are reported unless `focus_all`: the
+    context is there so links can be checked, not to be judged itself.
     """
     combined = Graph()
     for triple in data:
@@ -187,12 +187,16 @@ def validate(data: Graph, context: Graph | None = None, text: str = "", file: st
     if context is not None:
         for triple in context:
             combined.add(triple)
-    focus = None if focus_all else sorted({s for s in data.subjects() if isinstance(s, URIRef)})
-    if focus is not None and not focus:
-        return Report([])
+    # Validate everything, then keep only what concerns the new data. (Passing pyshacl's
+    # focus_nodes instead makes nested shapes — sh:or, sh:node — pass for linked values outside the
+    # focus list, so a wrong-class link could slip through.)
     _, results_graph, _ = pyshacl.validate(
-        combined, shacl_graph=shapes_graph(), inference="none", advanced=True,
-        allow_warnings=True, focus_nodes=focus)
+        combined, shacl_graph=shapes_graph(), inference="none", advanced=True, allow_warnings=True)
+    keep = None if focus_all else {s for s in data.subjects() if isinstance(s, URIRef)}
+    if keep is not None:
+        for result in list(results_graph.subjects(RDF.type, SH.ValidationResult)):
+            if results_graph.value(result, SH.focusNode) not in keep:
+                results_graph.remove((result, None, None))
     return Report(read_problems(results_graph, text, file))
 
 
