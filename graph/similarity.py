@@ -20,7 +20,7 @@ from . import namespaces as ns
 from .link import _lit
 
 METHOD = "tfidf-cosine"
-THRESHOLD = 0.45
+THRESHOLD = 0.4
 MIN_SHARED_STEMS = 3
 BLOCK = 2000
 
