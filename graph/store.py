@@ -82,14 +82,28 @@ def read_result(raw, limit: int | None = None) -> Result:
 
 
 def substitute_text(sparql: str, bindings: dict) -> str:
-    """For endpoints without SEP-0007: replace each bound variable by its term's N-Triples form.
+    """For endpoints without SEP-0007: write each bound variable's term into the text.
 
-    The term is a pyoxigraph term (an IRI already checked, a literal escaped by its serialiser), so
-    it is always exactly one well-formed RDF term: nothing the user typed becomes query syntax.
+    In a SELECT clause `?v` becomes `(<term> AS ?v)` (the variable stays projected, as Oxigraph's
+    substitution requires); elsewhere it becomes the term. Each term is a pyoxigraph term (an IRI
+    already checked, a literal escaped by its serialiser), so it is always exactly one well-formed
+    RDF term: nothing the user typed becomes query syntax.
     """
     import re
     for name, term in bindings.items():
-        sparql = re.sub(r"[?$]" + re.escape(name) + r"\b", lambda _m: str(term), sparql)
+        var = re.compile(r"[?$]" + re.escape(name) + r"\b")
+        select = None
+        for keyword in re.finditer(r"\bSELECT\b", sparql, re.I):
+            if "#" not in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
+                select = re.compile(r"(.*?)(?=\bWHERE\b|\{)", re.I | re.S).match(sparql, keyword.end())
+                break
+        if select:
+            head = var.sub(lambda _m: f"({term} AS ?{name})", select.group(1))
+            sparql = sparql[:select.start(1)] + head + sparql[select.end(1):]
+            tail_start = select.start(1) + len(head)
+            sparql = sparql[:tail_start] + var.sub(lambda _m: str(term), sparql[tail_start:])
+        else:
+            sparql = var.sub(lambda _m: str(term), sparql)
     return sparql
 
 
