@@ -10,10 +10,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import namespaces as ns
+from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
 from .store import EmbeddedStore, activate_database, database_path, new_database_path
-from .validate import EntryError, Problem, Report, context_for, ontology_graph, read_entry_file, validate
+from .validate import (EntryError, Problem, Report, context_for, ontology_graph, parse_entry_bytes,
+                       read_entry_file, validate)
 
 
 class BuildFailed(Exception):
@@ -63,7 +65,9 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
             previous_version = 0
     files = entry_files(store_root)
     files.update(extra_entries or {})
-    steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files], "links", "validation"]
+    kept = kept_graph_files(store_root)
+    steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
+             *(["kept graphs"] if kept else []), "links", "validation"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -88,6 +92,21 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         if errors:
             raise BuildFailed(errors=errors)
 
+        # Graphs added by `wsiskg import` / `wsiskg link`, kept in <store>/graphs/ (graph/keep.py).
+        kept_graphs = {}
+        if kept:
+            tick("kept graphs")
+        for graph_iri, path in kept.items():
+            try:
+                data = path.read_bytes()
+                g, _ = parse_entry_bytes(data, str(path), fmt="nt")
+            except OSError as exc:
+                raise BuildFailed(errors=[EntryError(f"cannot read the file: {exc.strerror}", str(path))]) from None
+            except EntryError as exc:
+                raise BuildFailed(errors=[exc]) from None
+            kept_graphs[graph_iri] = (g, path)
+            store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
+
         tick("links")
         for linker in (default_linkers() if linkers is None else linkers):
             for graph_iri, data in linker(store).items():
@@ -97,6 +116,8 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         problems = list(validate(reference, None, focus_all=True, file="reference data").problems)
         for slug, (g, text, path) in entries.items():
             problems += validate(g, context_for(g, store), text, str(path)).problems
+        for graph_iri, (g, path) in kept_graphs.items():
+            problems += validate(g, context_for(g, store), "", str(path)).problems
         report = Report(problems)
         if not report.conforms:
             raise BuildFailed(report)

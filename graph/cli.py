@@ -166,6 +166,8 @@ def query(ctx, name_or_file, params, fmt, limit):
         raise UserError(f"{name_or_file}: syntax error: {exc}") from None
     except StoreError as exc:
         raise UserError(str(exc)) from None
+    except OSError as exc:  # e.g. a SERVICE endpoint that cannot be reached
+        raise UserError(f"{name_or_file}: the query failed: {exc}") from None
     if fmt == "table":
         click.echo(table(result))
     else:
@@ -253,19 +255,183 @@ def export(ctx, graph_iri, fmt):
 @click.option("--max-rows", default=10000, show_default=True, type=int, help="Rows returned before truncating.")
 @click.option("--workers", default=2, show_default=True, type=int, help="Query worker processes.")
 @click.option("--threads", default=8, show_default=True, type=int, help="HTTP threads.")
+@click.option("--max-query-bytes", default=1_000_000, show_default=True, type=int,
+              help="Largest request accepted on /sparql and /queries (413 beyond).")
+@click.option("--max-data-bytes", default=10_000_000, show_default=True, type=int,
+              help="Largest request accepted on /validate, /data and /update (413 beyond).")
+@click.option("--memory", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Query workers copy the store into memory (auto: up to 1M quads).")
+@click.option("--queries-dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Serve the named queries of this folder instead of the shipped ones.")
 @click.pass_context
-def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, timeout, max_rows, workers, threads):
+def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, timeout, max_rows, workers, threads,
+          max_query_bytes, max_data_bytes, memory, queries_dir):
     """Serve the SPARQL endpoint, named queries, pages and reports over HTTP."""
-    from .store import database_path
+    from .store import StoreError, database_path
     from wsiskg.server.app import serve as run_server
     root = _store_root(ctx)
     remote = remote or ctx.obj.get("endpoint")
     if not remote and database_path(root) is None:
         click.echo(f"No store at {root} yet: building it first.", err=True)
         _run_build(ctx)
-    run_server(store_root=root, endpoint=remote, update_endpoint=update_endpoint, host=host, port=port,
-               allow_service=list(allow_service), token_file=token_file, timeout=timeout, max_rows=max_rows,
-               workers=workers, threads=threads)
+    for name, value in (("--timeout", timeout), ("--max-rows", max_rows), ("--workers", workers), ("--threads", threads),
+                        ("--max-query-bytes", max_query_bytes), ("--max-data-bytes", max_data_bytes)):
+        if value <= 0:
+            raise click.UsageError(f"{name} must be positive")
+    try:
+        run_server(store_root=root, endpoint=remote, update_endpoint=update_endpoint, host=host, port=port,
+                   allow_service=list(allow_service), token_file=token_file, timeout=timeout, max_rows=max_rows,
+                   workers=workers, threads=threads, queries_dir=queries_dir, max_query_bytes=max_query_bytes,
+                   max_data_bytes=max_data_bytes, memory=memory)
+    except (ValueError, OSError, StoreError) as exc:
+        raise UserError(f"cannot serve: {exc}") from None
+
+
+# -- external datasets: link, import, describe (docs/external.md) ---------------------------------
+
+def _writable_store(ctx, command: str):
+    """The embedded store, opened for writing (built first when it is the default one)."""
+    from .store import EmbeddedStore, StoreError, database_path
+    if ctx.obj.get("endpoint"):
+        raise UserError(f"`wsiskg {command}` writes to the embedded store (--store); it cannot work on a remote "
+                        "endpoint given with the global --endpoint / WSISKG_ENDPOINT")
+    root = _store_root(ctx)
+    if database_path(root) is None:
+        click.echo(f"No store at {root} yet: building it first.", err=True)
+        _run_build(ctx, quiet=True)
+    try:
+        return root, EmbeddedStore.open(root)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _short(iri: str) -> str:
+    from . import namespaces as ns
+    return "id:" + iri[len(ns.ID):] if iri.startswith(ns.ID) else iri
+
+
+@cli.command()
+@click.option("--endpoint", "remote", required=True, metavar="URL", help="The external SPARQL endpoint to align with.")
+@click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False),
+              help="YAML mapping: our class and labels, theirs, thresholds (see docs/external.md).")
+@click.option("--graph-name", default=None, help="Write to id:graph/links/external-NAME (default: the mapping's name).")
+@click.option("--dry-run", is_flag=True, help="Show the proposed links; write nothing.")
+@click.option("--allow-private", is_flag=True,
+              help="Allow an endpoint on a loopback, link-local or private address (refused by default).")
+@click.pass_context
+def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
+    """Propose skos:exactMatch / closeMatch links to an external SPARQL endpoint, by label similarity."""
+    from .align import AlignError, load_link_mapping, run
+    from .mapping import MappingError
+    from .netguard import ALLOW_ALL_PRIVATE, OutboundRefused
+    from .store import StoreError
+    try:
+        mapping = load_link_mapping(mapping_file)
+    except MappingError as exc:
+        raise UserError(str(exc)) from None
+    root, store = _writable_store(ctx, "link")
+    try:
+        with store:
+            result = run(store, root, remote, mapping, allow=[ALLOW_ALL_PRIVATE] if allow_private else [],
+                         graph_name=graph_name, dry_run=dry_run)
+    except (MappingError, AlignError, OutboundRefused, StoreError) as exc:
+        raise UserError(str(exc)) from None
+    for p in result.proposals:
+        note = f"  ({p.note})" if p.note else ""
+        click.echo(f"{_short(p.entity)}  skos:{p.relation}  <{p.resource}>  {p.score:.3f}  "
+                   f"{p.our_label!r} ~ {p.their_label!r}{note}")
+    if result.skipped:
+        listed = ", ".join(f"{_short(e)} ({r[len(mapping.namespace):]})" for e, r in result.skipped)
+        click.echo(f"Skipped {len(result.skipped)} entities that already have a curated skos:exactMatch into "
+                   f"<{mapping.namespace}>: {listed}")
+    if result.truncated:
+        click.echo(f"warning: the endpoint returned {mapping.limit} rows, the mapping's limit; some of its "
+                   "resources may be missing (raise limits.limit or narrow theirs.class)", err=True)
+    exact = sum(p.relation == "exactMatch" for p in result.proposals)
+    where = f"written to <{result.graph}>" if result.written else "dry run: nothing written"
+    click.echo(f"{exact} exactMatch, {len(result.proposals) - exact} closeMatch for {result.entities} entities "
+               f"against {result.resources} resources of {remote}; {where}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False),
+              help="YAML mapping: row IRI template, class, column -> property (see graph/mappings/stocktaking.yaml).")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows and list the bad ones (default: fail whole).")
+@click.option("--graph-name", default=None, help="Load into id:graph/import/NAME (default: the mapping's name).")
+@click.pass_context
+def import_table(ctx, file, mapping_file, skip_bad_rows, graph_name):
+    """Import a CSV export of an outside dataset as its own named graph, validated by the shapes."""
+    from .mapping import MappingError
+    from .store import StoreError
+    from .tabular import ImportFailed, load_table_mapping, run_import
+    try:
+        mapping = load_table_mapping(mapping_file)
+    except MappingError as exc:
+        raise UserError(str(exc)) from None
+    if not Path(file).is_file():
+        raise UserError(f"{file}: no such file")
+    root, store = _writable_store(ctx, "import")
+    try:
+        with store:
+            result = run_import(Path(file), mapping, store, root, graph_name=graph_name, skip_bad_rows=skip_bad_rows)
+    except ImportFailed as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise UserError(str(exc)) from None
+    except (MappingError, StoreError) as exc:
+        raise UserError(str(exc)) from None
+    for problem in result.problems:
+        click.echo(f"skipped: {problem}", err=True)
+    skipped = f"; skipped {len(result.bad_rows)} bad row(s): {', '.join(map(str, result.bad_rows))}" if result.bad_rows else ""
+    click.echo(f"Imported {result.loaded} of {result.rows} row(s) from {file} into <{result.graph}> "
+               f"({result.triples} triples){skipped}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["turtle", "ntriples", "jsonld", "xml"]), default="turtle")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Where the server is published (names its SPARQL endpoint in the description).")
+@click.pass_context
+def describe(ctx, fmt, base_url):
+    """Print the dataset's DCAT/VoID description: licence, sources and citations, version, triples per graph."""
+    from .describe import description_bytes
+    from .store import StoreError
+    store = open_existing(ctx)
+    try:
+        with store:
+            data = description_bytes(store, fmt, base_url)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+@cli.group()
+def report():
+    """Reports built from the named queries: self-contained HTML plus CSV."""
+
+
+@report.command("duplication")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="wsiskg-report", show_default=True,
+              help="Folder for duplication.html and one CSV per table.")
+@click.option("--base", default="https://w3id.org/wsis-kg/id/", show_default=True,
+              help="Where entity links point (e.g. http://127.0.0.1:8000/id/ for a local server).")
+@click.pass_context
+def report_duplication(ctx, out_dir, base):
+    """The duplication map: body x Action Line and Action Line x GDC heatmaps, near-duplicate clusters,
+    ranked overlaps of UN bodies (one HTML file that opens with no internet)."""
+    from .report import QUERIES, write_report
+    from .store import QuerySyntaxError, StoreError
+    store = open_existing(ctx)
+    try:
+        with store:
+            path = write_report(store, Path(out_dir), base=base)
+    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError) as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {path} and {len(QUERIES)} CSV files beside it")
 
 
 def main(argv=None):

@@ -219,9 +219,13 @@ def sdg(g: Graph, folder: Path) -> None:
                     g.add((iri, SKOS.prefLabel, Literal(row[f"text_{lang}"], lang=lang)))
 
 
+# The dataset's own description, served with live figures by graph/describe.py, is not graph data.
+DATASET_DESCRIPTION = "dataset.ttl"
+
+
 def vocabularies(g: Graph, folder: Path) -> None:
     for path in sorted(folder.glob("*.ttl")):
-        if path.name.startswith("sdg_kos"):
+        if path.name.startswith("sdg_kos") or path.name == DATASET_DESCRIPTION:
             continue
         g.parse(path, format="turtle")
 

@@ -215,6 +215,8 @@ class EmbeddedStore(Store):
             raw = self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
             raise _syntax_error(exc) from None
+        except RuntimeError as exc:  # e.g. a parameter the query does not project (SEP-0007)
+            raise QuerySyntaxError(str(exc)) from None
         return read_result(raw, limit)
 
     def quad_count(self) -> int:
