@@ -11,9 +11,9 @@ Header lines start with `#+ ` and together form YAML (the grlc convention):
 
 Parameters are variables named as grlc names them: `?_name` (required), `?__name` (optional), with
 an optional type suffix: `?_theme_iri`, `?_limit_integer`, `?_words_string`, `?_day_date`.
-Values are parsed into typed RDF terms and substituted by the engine before evaluation
-(SPARQL SEP-0007), never pasted into the query text. As SEP-0007 asks, a parameter must be in scope
-at the top of the query: list it in the SELECT clause (or use SELECT *).
+Values are parsed into typed RDF terms (an IRI checked against the IRI grammar, a literal escaped
+by Oxigraph's serialiser) and each replaces its variable as one whole term: the user's text never
+becomes query syntax, whatever it contains (see `store.substitute_text`).
 """
 from __future__ import annotations
 

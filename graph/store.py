@@ -82,28 +82,30 @@ def read_result(raw, limit: int | None = None) -> Result:
 
 
 def substitute_text(sparql: str, bindings: dict) -> str:
-    """For endpoints without SEP-0007: write each bound variable's term into the text.
+    """Write each bound parameter's term into the query, where the variable stands.
 
-    In a SELECT clause `?v` becomes `(<term> AS ?v)` (the variable stays projected, as Oxigraph's
-    substitution requires); elsewhere it becomes the term. Each term is a pyoxigraph term (an IRI
-    already checked, a literal escaped by its serialiser), so it is always exactly one well-formed
-    RDF term: nothing the user typed becomes query syntax.
+    Each term is a pyoxigraph term built by `library.to_term` (an IRI checked against the IRI
+    grammar, a literal escaped by Oxigraph's own serialiser), so it is always exactly one
+    well-formed RDF term: nothing the user typed becomes query syntax. In a SELECT clause `?v`
+    becomes `(<term> AS ?v)` so the column stays. (Oxigraph's own SEP-0007 substitution would be
+    neater, but it only reaches variables projected by the outermost SELECT, not subqueries.)
     """
     import re
     for name, term in bindings.items():
         var = re.compile(r"[?$]" + re.escape(name) + r"\b")
-        select = None
+        clauses = []
         for keyword in re.finditer(r"\bSELECT\b", sparql, re.I):
-            if "#" not in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
-                select = re.compile(r"(.*?)(?=\bWHERE\b|\{)", re.I | re.S).match(sparql, keyword.end())
-                break
-        if select:
-            head = var.sub(lambda _m: f"({term} AS ?{name})", select.group(1))
-            sparql = sparql[:select.start(1)] + head + sparql[select.end(1):]
-            tail_start = select.start(1) + len(head)
-            sparql = sparql[:tail_start] + var.sub(lambda _m: str(term), sparql[tail_start:])
-        else:
-            sparql = var.sub(lambda _m: str(term), sparql)
+            if "#" in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
+                continue  # inside a comment
+            clause = re.compile(r"(.*?)(?=\bWHERE\b|\{)", re.I | re.S).match(sparql, keyword.end())
+            clauses.append((clause.start(1), clause.end(1)))
+        out, position = [], 0
+        for start, end in clauses:
+            out.append(var.sub(lambda _m: str(term), sparql[position:start]))
+            out.append(var.sub(lambda _m: f"({term} AS ?{name})", sparql[start:end]))
+            position = end
+        out.append(var.sub(lambda _m: str(term), sparql[position:]))
+        sparql = "".join(out)
     return sparql
 
 
@@ -119,8 +121,8 @@ class Store:
     def query(self, sparql: str, *, default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, limit: int | None = None,
               bindings: dict | None = None) -> Result:
-        """Run a query. `bindings` maps variable names to pyoxigraph terms, substituted before
-        evaluation (SPARQL SEP-0007); `limit` caps rows read and sets `truncated`."""
+        """Run a query. `bindings` maps variable names to typed pyoxigraph terms, each written into
+        the query as one RDF term (see `substitute_text`); `limit` caps rows read and sets `truncated`."""
         raise NotImplementedError
 
     def update(self, sparql: str) -> None:
@@ -204,7 +206,7 @@ class EmbeddedStore(Store):
     def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:
         kwargs = {}
         if bindings:
-            kwargs["substitutions"] = {ox.Variable(name): term for name, term in bindings.items()}
+            sparql = substitute_text(sparql, bindings)
         if default_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
         else:
@@ -215,7 +217,7 @@ class EmbeddedStore(Store):
             raw = self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
             raise _syntax_error(exc) from None
-        except RuntimeError as exc:  # e.g. a parameter the query does not project (SEP-0007)
+        except RuntimeError as exc:  # the engine refused the query as written
             raise QuerySyntaxError(str(exc)) from None
         return read_result(raw, limit)
 
