@@ -12,7 +12,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from . import namespaces as ns
 from .store import Result
+
+# Prefixes written in Turtle and TriG output. `id:` is left out: our entity IRIs hold "/", which a
+# prefixed name must escape (id:action-line\/C3), so full IRIs read better.
+TURTLE_PREFIXES = {p: iri for p, iri in ns.PREFIXES.items() if p != "id"}
 
 # format name -> media type
 SOLUTION_TYPES = {
@@ -90,6 +95,9 @@ def serialize(result: Result, fmt: str) -> bytes:
             fmt = "jsonld"
         if fmt == "csv":
             fmt = "ntriples"
+        if fmt in ("turtle", "trig"):
+            used = _used_prefixes(result.triples)
+            return ox.serialize(result.triples, format=RDF_FORMATS[fmt], prefixes=used) or b""
         return ox.serialize(result.triples, format=RDF_FORMATS[fmt]) or b""
     if fmt == "json":
         if result.kind == "boolean":
@@ -107,6 +115,8 @@ def serialize(result: Result, fmt: str) -> bytes:
             out.append(f"</head>\n<boolean>{'true' if result.boolean else 'false'}</boolean>\n</sparql>\n")
             return "".join(out).encode("utf-8")
         out += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
+        if result.truncated:
+            out.append('<link href="#truncated"/>')
         out.append("</head>\n<results>\n")
         for row in result.rows:
             out.append("<result>")
@@ -130,6 +140,18 @@ def serialize(result: Result, fmt: str) -> bytes:
                 buffer.write("\t".join(_tsv_value(t) for t in row) + "\n")
         return buffer.getvalue().encode("utf-8")
     raise ValueError(f"no format {fmt!r} for a {result.kind} result")
+
+
+def _used_prefixes(triples) -> dict[str, str]:
+    """Only the prefixes the triples use, so small answers stay small."""
+    iris = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal):
+                iris.add(term.datatype.value)
+    return {p: base for p, base in TURTLE_PREFIXES.items() if any(i.startswith(base) for i in iris)}
 
 
 def table(result: Result, width: int = 60) -> str:

@@ -93,3 +93,59 @@ def server(built_store):
 
 def start_server(args, env=None) -> ServerProcess:
     return ServerProcess(args, env=env)
+
+
+class OxigraphServer:
+    """A real Oxigraph server (the `oxigraph` package) on 127.0.0.1, loaded from an export of a store."""
+
+    def __init__(self, store_root: Path, workdir: Path):
+        dump = workdir / "dump.nq"
+        with open(dump, "wb") as out:
+            subprocess.run([sys.executable, "-m", "wsiskg.graph.cli", "--store", str(store_root), "export",
+                            "--format", "nquads"], stdout=out, check=True, cwd="/", timeout=300)
+        binary = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+        location = workdir / "oxigraph"
+        subprocess.run([binary, "load", "--location", str(location), "--file", str(dump)], check=True,
+                       capture_output=True, timeout=300)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.query_url = self.url + "/query"
+        # Oxigraph's default graph is only the union of the named graphs when asked (ours always is)
+        self.proc = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}",
+                                      "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.query_url + "?query=ASK%7B%7D", timeout=2):
+                    return
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("oxigraph serve exited")
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("oxigraph serve did not start in 60 s")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(built_store, tmp_path_factory):
+    """A standalone Oxigraph server holding the built store's data."""
+    srv = OxigraphServer(built_store, tmp_path_factory.mktemp("oxigraph"))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def remote_server(oxigraph_server):
+    """`wsiskg serve --endpoint` in front of the Oxigraph server (remote mode)."""
+    srv = ServerProcess(["serve", "--endpoint", oxigraph_server.query_url])
+    yield srv
+    srv.stop()

@@ -1,0 +1,149 @@
+"""The app factory and `serve`: Flask blueprints behind waitress (a production WSGI server).
+
+One log line per request: client, method, path, status, duration.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from flask import Flask, Response, request
+
+from .backend import Backend
+from .config import ServerConfig, read_token
+from .context import Services
+from .errors import ApiError, register as register_errors
+from .guards import ServiceGuard
+
+log = logging.getLogger("wsiskg.server")
+
+READ_ROUTES = ("/sparql", "/queries", "/id/", "/resource", "/.well-known/void", "/openapi.json", "/validate",
+               "/reports/")
+DATA_ROUTES = ("/validate", "/data", "/update")
+
+
+class RequestLog:
+    """WSGI middleware: one line per request, timed until the last byte is sent."""
+
+    def __init__(self, app, logger: logging.Logger):
+        self.app = app
+        self.logger = logger
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        status_holder = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            status_holder["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, recording_start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+            path = environ.get("PATH_INFO", "")
+            self.logger.info("%s %s %s %s %.1f ms", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD", "-"),
+                             path, status_holder.get("status", "-"), (time.perf_counter() - started) * 1000)
+
+
+def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False
+    app.extensions["wsiskg"] = Services(config, backend or Backend(config), ServiceGuard(config.allow_service))
+
+    from . import pages, queries, reports, sparql, validation, void, writes
+    for module in (sparql, queries, pages, validation, void, writes, reports):
+        app.register_blueprint(module.bp)
+    register_errors(app)
+
+    @app.before_request
+    def _limits():
+        cap = config.max_data_bytes if request.path.startswith(DATA_ROUTES) else config.max_query_bytes
+        request.max_content_length = cap
+        length = request.content_length
+        if length is not None and length > cap:
+            raise ApiError(413, f"the request body is {length} bytes; this route takes at most {cap} bytes")
+        if len(request.query_string) > cap:
+            raise ApiError(413, f"the query string is longer than {cap} bytes")
+        if request.method == "OPTIONS":
+            return _preflight()
+
+    def _preflight() -> Response:
+        response = Response(status=204)
+        if request.path.startswith(READ_ROUTES) or request.path == "/":
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Accept-Language"
+            response.headers["Access-Control-Max-Age"] = "86400"
+        response.headers["Allow"] = "GET, POST, OPTIONS"
+        return response
+
+    @app.after_request
+    def _headers(response: Response):
+        if request.path.startswith(READ_ROUTES) or request.path == "/":
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = "X-WSISKG-Truncated, X-WSISKG-Row-Limit, Retry-After"
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy",
+                                        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                        "script-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+        return response
+
+    @app.route("/health")
+    def health():
+        return {"status": "ok"}
+
+    return app
+
+
+def _logging() -> logging.Logger:
+    logger = logging.getLogger("wsiskg.server")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    return logger
+
+
+def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
+          token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=8, queries_dir=None,
+          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto") -> None:
+    """Run the server until interrupted (the `wsiskg serve` command)."""
+    import waitress
+
+    logger = _logging()
+    config = ServerConfig(store_root=Path(store_root) if store_root else None, endpoint=endpoint,
+                          update_endpoint=update_endpoint, allow_service=list(allow_service or []),
+                          token=read_token(token_file), timeout=float(timeout), max_rows=int(max_rows),
+                          workers=int(workers), max_query_bytes=int(max_query_bytes),
+                          max_data_bytes=int(max_data_bytes), memory=memory)
+    if queries_dir:
+        config.queries_dir = Path(queries_dir)
+    backend = Backend(config)
+    app = create_app(config, backend)
+
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    where = f"remote endpoint {endpoint}" if endpoint else f"store {store_root}"
+    logger.info("serving %s on http://%s:%s/ (timeout %g s, %d rows, %d workers, writes %s)", where, host, port,
+                config.timeout, config.max_rows, config.workers, "on" if config.token else "off")
+    try:
+        waitress.serve(RequestLog(app, logger), host=host, port=port, threads=threads, ident="wsiskg",
+                       max_request_body_size=max(config.max_query_bytes, config.max_data_bytes) + 1024,
+                       channel_timeout=max(120, int(config.timeout) + 30), clear_untrusted_proxy_headers=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.close()

@@ -1,0 +1,118 @@
+"""The server's door to the data: reads through the worker pool, writes through the `Store`.
+
+Reads never run in the HTTP threads (they could not be stopped); writes run in the server process,
+which holds the one read-write handle of the embedded store (or the remote update URL), one at a
+time, each in one transaction that also bumps the store version, so the workers know to reload.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store
+
+from .config import ServerConfig
+from .executor import Executor, Job, WorkerSpec, current_key
+
+
+class Backend:
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.writer: Store | None = None
+        self.version: int | None = None
+        self.writes = 0  # writes made through this server
+        self._write_lock = threading.Lock()
+        self._cache: dict = {}
+        self._cache_lock = threading.Lock()
+        if config.token:
+            if config.remote:
+                self.writer = RemoteStore(config.endpoint, config.update_endpoint, timeout=config.timeout)
+            else:
+                self.writer = EmbeddedStore.open(Path(config.store_root))
+                self.version = self.writer.version()
+        spec = WorkerSpec(store_root=None if config.remote else str(config.store_root), endpoint=config.endpoint,
+                          timeout=config.timeout, memory=config.memory, memory_max_quads=config.memory_max_quads,
+                          initial_version=self.version)
+        self.executor = Executor(spec, size=config.workers, timeout=config.timeout)
+
+    @property
+    def writable(self) -> bool:
+        if self.writer is None:
+            return False
+        return not isinstance(self.writer, RemoteStore) or bool(self.writer.update_url)
+
+    def key(self) -> tuple | None:
+        """The identity of the data: workers reload and caches refresh when it changes. A remote
+        endpoint can change behind our back, so there it is a one-minute clock (plus our writes)."""
+        if self.config.remote:
+            return ("remote", int(time.time() // 60), self.writes)
+        return current_key(str(self.config.store_root), self.version)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def query(self, sparql: str, *, default_graphs=None, named_graphs=None, limit: int | None = None,
+              bindings: dict | None = None, capped: bool = True) -> Result:
+        """Run a query in the pool; at most `limit` rows (default: the server's row cap; none when
+        `capped` is false, for internal callers whose answers must be complete)."""
+        if limit is None and capped:
+            limit = self.config.max_rows
+        job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, self.key())
+        return self.executor.run(job)
+
+    def validate(self, data: bytes, data_format: str, merge_graph: str | None = None):
+        """Check posted RDF against the shapes, with what it points to from the store (in the pool:
+        a big upload cannot hold an HTTP thread past the deadline). Returns a `Validated`."""
+        job = Job(key=self.key(), op="validate", data=data, data_format=data_format, merge_graph=merge_graph,
+                  limit=None)
+        return self.executor.run(job)
+
+    def cached(self, name: str, compute: Callable[[], object]):
+        """A value computed once per version of the data (VoID statistics, the graph list)."""
+        key = (name, self.key())
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._cache_lock:
+            self._cache = {k: v for k, v in self._cache.items() if k[1] == key[1]}
+            self._cache[key] = value
+        return value
+
+    def as_store(self) -> Store:
+        """A `Store` whose queries run in the pool (for code written against the Store interface).
+        Its answers are complete unless the caller gives a limit."""
+        return _PooledStore(self)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def update(self, sparql: str) -> None:
+        with self._write_lock:
+            self.writer.update(sparql)
+            self._after_write()
+
+    def replace_graphs(self, graphs: dict[str, bytes]) -> None:
+        with self._write_lock:
+            self.writer.replace_graphs(graphs)
+            self._after_write()
+
+    def _after_write(self) -> None:
+        self.writes += 1
+        if isinstance(self.writer, EmbeddedStore):
+            self.version = self.writer.version()
+        with self._cache_lock:
+            self._cache.clear()
+
+    def close(self) -> None:
+        self.executor.close()
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _PooledStore(Store):
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self.description = "server query pool"
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:
+        return self.backend.query(sparql, default_graphs=default_graphs, named_graphs=named_graphs,
+                                  limit=limit, bindings=bindings, capped=limit is not None)

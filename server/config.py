@@ -1,0 +1,39 @@
+"""The server's settings, in one object the app factory receives."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wsiskg.graph.paths import QUERIES_DIR
+
+
+@dataclass
+class ServerConfig:
+    store_root: Path | None = None  # the embedded store (ignored when `endpoint` is set)
+    endpoint: str | None = None  # a remote SPARQL 1.1 query endpoint
+    update_endpoint: str | None = None  # its update URL, for writes
+    allow_service: list[str] = field(default_factory=list)  # endpoints SERVICE may call
+    token: str | None = None  # enables /update and /data writes when set
+    timeout: float = 30.0  # per query, seconds
+    max_rows: int = 10_000  # rows (or triples) returned before truncating
+    workers: int = 2  # query worker processes
+    max_query_bytes: int = 1_000_000  # request-size cap for /sparql, /update, /queries
+    max_data_bytes: int = 10_000_000  # request-size cap for /validate and /data
+    queries_dir: Path = QUERIES_DIR  # the named queries served under /queries
+    memory: str = "auto"  # workers copy the store into memory: auto | always | never
+    memory_max_quads: int = 1_000_000  # "auto" copies stores up to this size
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.endpoint)
+
+
+def read_token(path: str | Path | None) -> str | None:
+    """The bearer token from its file (surrounding whitespace ignored); an empty file enables nothing."""
+    if not path:
+        return None
+    token = Path(path).read_text(encoding="utf-8").strip()
+    if len(token) < 16:
+        raise ValueError(f"the token in {path} is too short: use at least 16 characters "
+                         "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    return token

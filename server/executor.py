@@ -1,0 +1,347 @@
+"""Queries with a real deadline: a small pool of worker processes that can be stopped.
+
+Oxigraph checks its own timeout only on storage reads, so a CPU-bound query keeps a core busy
+long after its limit, and a Python thread cannot be killed (traps.md #3). Every query therefore
+runs in a worker process. When a query passes its deadline the worker is killed (its CPU work
+ends with it) and a fresh one takes its place, while the other workers keep serving.
+
+A worker returns a fully read `Result`, capped at `limit` rows (plus one, read to know whether
+there were more), so the HTTP layer decides the status before sending its first byte (traps.md #9).
+
+Embedded mode: each worker opens the store read-only (several processes may, alongside the one
+read-write handle the server keeps for writes) and copies it into memory when it is small enough
+(Oxigraph answers several times faster from memory; traps.md #7). Every job carries the store's
+identity (the database folder in use and the version after the server's last write); a worker
+whose copy is older reloads before answering. Remote mode: workers query the endpoint through
+`RemoteStore`.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("wsiskg.server")
+
+STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
+
+
+class ExecutorError(Exception):
+    """Base for the executor's own failures."""
+
+
+class QueryTimeout(ExecutorError):
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"the query ran longer than the {seconds:g} s limit and was stopped")
+
+
+class Busy(ExecutorError):
+    pass
+
+
+class WorkerCrashed(ExecutorError):
+    pass
+
+
+class DataError(ExecutorError):
+    """Posted RDF that cannot be read; the message names line and column where known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line, self.column = line, column
+        super().__init__(message)
+
+
+class QueryFailed(ExecutorError):
+    """The engine raised something other than a syntax or store error while evaluating."""
+
+
+@dataclass
+class WorkerSpec:
+    """What a worker needs to open the data; picklable (workers are spawned, not forked)."""
+
+    store_root: str | None = None
+    endpoint: str | None = None
+    timeout: float = 30.0
+    memory: str = "auto"  # "auto" | "always" | "never"
+    memory_max_quads: int = 1_000_000
+    initial_version: int | None = None  # the version the server knows at start (None: no writes)
+
+
+@dataclass
+class Job:
+    sparql: str = ""
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    limit: int | None = None
+    bindings: dict | None = None
+    key: tuple | None = None  # the store identity the answer must come from
+    op: str = "query"  # "query" | "validate"
+    data: bytes = b""  # validate: the RDF posted
+    data_format: str = "turtle"  # validate: turtle | nt | json-ld | xml
+    merge_graph: str | None = None  # validate: also take this stored graph's triples as part of the data
+
+
+@dataclass
+class Validated:
+    """A validation job's answer: the report, and the data as N-Triples (ready to store)."""
+
+    report: object
+    ntriples: bytes
+
+
+# -- the worker process -------------------------------------------------------------------------
+
+class _WorkerState:
+    def __init__(self, spec: WorkerSpec):
+        self.spec = spec
+        self.store = None
+        self.key = None
+        self.in_memory = False
+
+    def open(self, key) -> None:
+        from wsiskg.graph.store import EmbeddedStore, RemoteStore
+        if self.spec.endpoint:
+            if self.store is None:
+                self.store = RemoteStore(self.spec.endpoint, timeout=self.spec.timeout + 5)
+            return
+        if self.store is not None and key == self.key:
+            return
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        disk = EmbeddedStore.open(Path(self.spec.store_root), read_only=True)
+        use_memory = self.spec.memory == "always" or (
+            self.spec.memory == "auto" and disk.quad_count() <= self.spec.memory_max_quads)
+        if use_memory:
+            self.store = disk.to_memory()
+            disk.close()
+        else:
+            self.store = disk
+        self.in_memory = use_memory
+        self.key = key
+
+    def run(self, job: Job):
+        self.open(job.key)
+        if job.op == "validate":
+            return self.validate(job)
+        return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
+                                named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
+
+
+    def validate(self, job: Job) -> Validated:
+        """Parse posted RDF, fetch what it points to, check it against the shapes (traps.md #4, #5)."""
+        import pyoxigraph as ox
+        from wsiskg.graph.validate import context_for, parse_entry_bytes, validate
+        data, fmt = job.data, job.data_format
+        if fmt in ("json-ld", "xml"):  # Oxigraph parses (no remote contexts); rdflib reads N-Triples
+            from wsiskg.graph.validate import check_syntax
+            rdf_format = ox.RdfFormat.JSON_LD if fmt == "json-ld" else ox.RdfFormat.RDF_XML
+            check_syntax(data, "the posted data", rdf_format)
+            data, fmt = ox.serialize(ox.parse(data, format=rdf_format), format=ox.RdfFormat.N_TRIPLES) or b"", "nt"
+        graph, text = parse_entry_bytes(data, "the posted data", fmt)
+        ntriples = graph.serialize(format="nt", encoding="utf-8")
+        checked = graph
+        if job.merge_graph:
+            from rdflib import Graph
+            from wsiskg.graph.validate import _to_rdflib
+            existing = self.store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{job.merge_graph}> {{ ?s ?p ?o }} }}")
+            checked = Graph()
+            for triple in graph:
+                checked.add(triple)
+            for s, p, o in existing.rows:
+                checked.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
+        report = validate(checked, context_for(checked, self.store), text if checked is graph else "", "posted data")
+        return Validated(report, ntriples)
+
+
+def current_key(store_root: str | None, version: int | None) -> tuple | None:
+    """The identity of the data in use: the database folder `current` points to, and a version."""
+    if not store_root:
+        return None
+    return (os.path.realpath(os.path.join(store_root, "current")), version)
+
+
+def worker_main(conn, spec: WorkerSpec) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    from wsiskg.graph.store import QuerySyntaxError, StoreError
+    from wsiskg.graph.validate import EntryError
+    state = _WorkerState(spec)
+    try:
+        state.open(current_key(spec.store_root, spec.initial_version))
+        conn.send(("ready", {"pid": os.getpid(), "in_memory": state.in_memory}))
+    except StoreError as exc:
+        conn.send(("ready", {"pid": os.getpid(), "error": str(exc)}))
+    except Exception as exc:  # a bug: report it, keep serving (each job retries the open)
+        conn.send(("ready", {"pid": os.getpid(), "error": f"{type(exc).__name__}: {exc}"}))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            reply = ("ok", state.run(job))
+        except QuerySyntaxError as exc:
+            reply = ("syntax", str(exc))
+        except EntryError as exc:
+            reply = ("entry", (str(exc), exc.line, exc.column))
+        except StoreError as exc:
+            reply = ("store", str(exc))
+        except Exception as exc:
+            reply = ("failed", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+# -- the pool, in the server process --------------------------------------------------------------
+
+class _Worker:
+    def __init__(self, ctx, spec: WorkerSpec):
+        parent, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=worker_main, args=(child, spec), daemon=True, name="wsiskg-query-worker")
+        self.process.start()
+        child.close()
+        self.conn = parent
+        self.pid = self.process.pid
+
+    def stop(self, kill: bool = False) -> None:
+        try:
+            if kill:
+                self.process.kill()  # SIGKILL: the engine's CPU work ends now
+            else:
+                self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+
+
+class Executor:
+    """Runs `Job`s in `size` worker processes with a deadline each."""
+
+    def __init__(self, spec: WorkerSpec, size: int = 2, timeout: float = 30.0):
+        self.spec = spec
+        self.size = max(1, size)
+        self.timeout = timeout
+        self._ctx = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._closed = False
+        for _ in range(self.size):
+            self._start_async()
+
+    # workers come and go
+    def _start_async(self) -> None:
+        threading.Thread(target=self._start_one, name="wsiskg-worker-start", daemon=True).start()
+
+    def _start_one(self) -> None:
+        attempt = 0
+        while not self._closed:
+            worker = _Worker(self._ctx, self.spec)
+            with self._lock:
+                self._workers.add(worker)
+            if worker.conn.poll(STARTUP_LIMIT):
+                try:
+                    status, info = worker.conn.recv()
+                except (EOFError, OSError):
+                    status, info = "died", {}
+                if status == "ready":
+                    if info.get("error"):
+                        log.warning("query worker %s could not open the data yet: %s", worker.pid, info["error"])
+                    else:
+                        log.info("query worker %s ready (%s)", worker.pid,
+                                 "in memory" if info.get("in_memory") else
+                                 ("remote endpoint" if self.spec.endpoint else "on disk"))
+                    if self._closed:
+                        self._discard(worker)
+                        return
+                    self._idle.put(worker)
+                    return
+            log.error("query worker %s did not start; retrying", worker.pid)
+            self._discard(worker, kill=True)
+            attempt += 1
+            time.sleep(min(30.0, 0.5 * 2 ** attempt))
+
+    def _discard(self, worker: _Worker, kill: bool = True) -> None:
+        worker.stop(kill=kill)
+        with self._lock:
+            self._workers.discard(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker (its query's CPU work stops with it) and start another."""
+        self._discard(worker, kill=True)
+        if not self._closed:
+            self._start_async()
+
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.pid for w in self._workers)
+
+    # the one entry point
+    def run(self, job: Job, timeout: float | None = None):
+        """The job's `Result`; raises QuerySyntaxError, StoreError, QueryTimeout, Busy, WorkerCrashed."""
+        from wsiskg.graph.store import QuerySyntaxError, StoreError
+        limit = self.timeout if timeout is None else timeout
+        wait_until = time.monotonic() + limit
+        while True:
+            remaining = wait_until - time.monotonic()
+            if remaining <= 0 or self._closed:
+                raise Busy(f"all {self.size} query workers are busy; try again shortly")
+            try:
+                worker = self._idle.get(timeout=remaining)
+            except queue.Empty:
+                raise Busy(f"all {self.size} query workers are busy; try again shortly") from None
+            if worker.process.is_alive():
+                break
+            log.error("query worker %s had died; replacing it", worker.pid)
+            self._replace(worker)
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(limit):
+                log.warning("query stopped at the %g s limit; killing worker %s", limit, worker.pid)
+                self._replace(worker)
+                raise QueryTimeout(limit)
+            status, payload = worker.conn.recv()
+        except QueryTimeout:
+            raise
+        except (EOFError, OSError, ValueError) as exc:
+            log.error("query worker %s failed: %s", worker.pid, exc)
+            self._replace(worker)
+            raise WorkerCrashed("a query worker stopped unexpectedly") from None
+        except BaseException:
+            self._replace(worker)
+            raise
+        self._idle.put(worker)
+        if status == "ok":
+            return payload
+        if status == "syntax":
+            raise QuerySyntaxError(payload)
+        if status == "store":
+            raise StoreError(payload)
+        if status == "entry":
+            raise DataError(*payload)
+        raise QueryFailed(payload)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers)
+        for worker in workers:
+            self._discard(worker, kill=False)

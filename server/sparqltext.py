@@ -1,0 +1,127 @@
+"""What the server needs to know about a SPARQL text before running it, read by a small lexer.
+
+A real tokeniser (comments, strings, IRIs, prefixed names) rather than regular expressions over
+the raw text: `#` lines are comments only outside IRIs and strings, and a word such as "address"
+in a comment header is never taken for the `ADD` update (SPARQLWrapper's mistake, traps.md #1).
+
+It answers three questions: is this a query or an update, which query form is it, and which
+remote endpoints does it call (`SERVICE`, and `LOAD` in updates)? It does not check the grammar;
+the engine does that and reports line and column.
+"""
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\r\n]*)
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")
+  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-\u00B7\u00C0-\uFFFF:%\\]
+              (?:[\w.\-\u00B7\u00C0-\uFFFF:%\\]*[\w\-\u00B7\u00C0-\uFFFF:%\\])?)?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+
+QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+
+
+@dataclass
+class Token:
+    kind: str
+    text: str
+    start: int = 0
+
+
+@dataclass
+class Analysis:
+    """What the lexer learnt about one request text."""
+
+    operation: str  # "query" | "update" | "unknown"
+    form: str | None  # SELECT | ASK | CONSTRUCT | DESCRIBE for queries
+    services: list[str | None] = field(default_factory=list)  # IRIs called; None for `SERVICE ?var`
+    loads: list[str] = field(default_factory=list)  # IRIs an update would LOAD
+
+    @property
+    def remote_targets(self) -> list[str | None]:
+        return self.services + self.loads
+
+    @property
+    def result_kind(self) -> str:
+        """The kind of `Result` the query will give (see graph/store.py)."""
+        return {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(self.form or "", "solutions")
+
+
+def tokens(text: str) -> list[Token]:
+    """Significant tokens (no whitespace, no comments)."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind in ("ws", "comment"):
+            continue
+        out.append(Token(kind, match.group(), match.start()))
+    return out
+
+
+def _resolve(iri: str, base: str | None) -> str:
+    return urllib.parse.urljoin(base, iri) if base else iri
+
+
+def analyse(text: str) -> Analysis:
+    toks = tokens(text)
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    operation, form = "unknown", None
+    services: list[str | None] = []
+    loads: list[str] = []
+
+    def term_iri(tok: Token) -> str | None:
+        if tok.kind == "iri":
+            return _resolve(tok.text[1:-1], base)
+        if tok.kind == "pname":
+            prefix, _, local = tok.text.partition(":")
+            if prefix in prefixes:
+                return prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+            return "unresolved:" + tok.text
+        return None
+
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        word = tok.text.upper() if tok.kind == "word" else None
+        if word == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
+            base = _resolve(toks[i + 1].text[1:-1], base)
+            i += 2
+            continue
+        if word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
+            name = toks[i + 1].text
+            if name.endswith(":"):
+                prefixes[name[:-1]] = _resolve(toks[i + 2].text[1:-1], base)
+            i += 3
+            continue
+        if operation == "unknown" and word:
+            if word in QUERY_FORMS:
+                operation, form = "query", word
+            elif word in UPDATE_KEYWORDS:
+                operation = "update"
+        if word == "SERVICE":
+            j = i + 1
+            if j < len(toks) and toks[j].kind == "word" and toks[j].text.upper() == "SILENT":
+                j += 1
+            target = toks[j] if j < len(toks) else None
+            services.append(term_iri(target) if target is not None else None)
+        if word == "LOAD":
+            j = i + 1
+            if j < len(toks) and toks[j].kind == "word" and toks[j].text.upper() == "SILENT":
+                j += 1
+            if j < len(toks):
+                iri = term_iri(toks[j])
+                if iri:
+                    loads.append(iri)
+        i += 1
+    return Analysis(operation, form, services, loads)

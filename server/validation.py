@@ -1,0 +1,117 @@
+"""`POST /validate`: RDF in, the SHACL report out (JSON by default, Turtle, HTML).
+
+The posted data is checked with graph/validate.py together with the stored descriptions of what it
+points to (so a link to a wrong class is caught), in a query worker, under the same deadline.
+"""
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, json, request
+
+from wsiskg.graph import namespaces as ns
+from wsiskg.graph.results import serialize
+from wsiskg.graph.store import Result
+
+from .context import services
+from .errors import ApiError
+from .executor import DataError
+from .negotiation import HTML, Offer, choose, content_type
+from .respond import html_response
+
+bp = Blueprint("validation", __name__)
+
+RDF_BODIES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
+              "text/plain": "nt", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
+REPORT_OFFERS = [Offer("json", "application/json", (), ("json",)),
+                 Offer("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl")),
+                 Offer("ntriples", "application/n-triples", (), ("ntriples", "nt")),
+                 Offer("jsonld", "application/ld+json", (), ("jsonld", "json-ld")),
+                 HTML]
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def read_rdf_body() -> tuple[bytes, str]:
+    """The posted RDF and its format; 415 for a body type we cannot read, 400 for an empty one."""
+    if request.mimetype == "application/x-www-form-urlencoded" and request.path == "/validate":
+        # the HTML form on GET /validate
+        fmt = request.form.get("syntax", "turtle")
+        if fmt not in ("turtle", "nt", "json-ld"):
+            raise ApiError(400, "syntax must be turtle, nt or json-ld")
+        data = request.form.get("data", "").encode("utf-8")
+        if not data.strip():
+            raise ApiError(400, "the form's data field is empty: paste the RDF to check")
+        return data, fmt
+    fmt = RDF_BODIES.get(request.mimetype)
+    if fmt is None:
+        raise ApiError(415, f"cannot read a {request.mimetype or 'untyped'} body: post RDF as text/turtle, "
+                            "application/n-triples, application/ld+json or application/rdf+xml")
+    data = request.get_data(cache=False)
+    if not data.strip():
+        raise ApiError(400, "the request body is empty: post the RDF to check")
+    return data, fmt
+
+
+def checked(data: bytes, fmt: str, merge_graph: str | None = None):
+    try:
+        return services().backend.validate(data, fmt, merge_graph)
+    except DataError as exc:
+        extra = {k: v for k, v in (("line", exc.line), ("column", exc.column)) if v is not None}
+        message = str(exc)
+        if message.startswith("the posted data"):
+            message = message.split(": ", 1)[-1]
+        where = f" at line {exc.line}" + (f", column {exc.column}" if exc.column else "") if exc.line else ""
+        raise ApiError(400, f"the posted RDF cannot be read{where}: {message}", **extra) from None
+
+
+def report_json(report) -> dict:
+    return {"conforms": report.conforms, "violations": len(report.violations), "warnings": len(report.warnings),
+            "problems": [p.as_dict() for p in report.problems]}
+
+
+def report_graph(report) -> Result:
+    """The report as a SHACL validation-report graph."""
+    def n(v):
+        return ox.NamedNode(v)
+    root = ox.BlankNode("report")
+    t = [ox.Triple(root, n(ns.RDF + "type"), n(SH + "ValidationReport")),
+         ox.Triple(root, n(SH + "conforms"), ox.Literal("true" if report.conforms else "false",
+                                                       datatype=n(ns.XSD + "boolean")))]
+    for i, p in enumerate(report.problems):
+        r = ox.BlankNode(f"result{i}")
+        t += [ox.Triple(root, n(SH + "result"), r),
+              ox.Triple(r, n(ns.RDF + "type"), n(SH + "ValidationResult")),
+              ox.Triple(r, n(SH + "resultSeverity"), n(SH + p.severity)),
+              ox.Triple(r, n(SH + "resultMessage"), ox.Literal(p.message))]
+        for prop, value in ((SH + "focusNode", p.focus), (SH + "resultPath", p.path), (SH + "sourceShape", p.shape)):
+            if value:
+                try:
+                    t.append(ox.Triple(r, n(prop), n(value)))
+                except ValueError:
+                    t.append(ox.Triple(r, n(prop), ox.Literal(value)))
+        if p.value is not None:
+            t.append(ox.Triple(r, n(SH + "value"), ox.Literal(p.value)))
+        if p.line:
+            t.append(ox.Triple(r, n(ns.WSIS + "sourceLine"), ox.Literal(str(p.line), datatype=n(ns.XSD + "integer"))))
+    return Result("graph", triples=t)
+
+
+def report_response(report, offer: Offer, status: int = 200) -> Response:
+    if offer.name == "json":
+        return Response(json.dumps(report_json(report), ensure_ascii=False, indent=1) + "\n", status=status,
+                        content_type="application/json; charset=utf-8", headers={"Vary": "Accept"})
+    if offer.name == "html":
+        return html_response("validate.html", status=status, report=report)
+    return Response(serialize(report_graph(report), offer.name), status=status, content_type=content_type(offer),
+                    headers={"Vary": "Accept"})
+
+
+@bp.route("/validate", methods=["POST"])
+def validate_route():
+    offer = choose(REPORT_OFFERS)
+    data, fmt = read_rdf_body()
+    return report_response(checked(data, fmt).report, offer)
+
+
+@bp.route("/validate", methods=["GET"])
+def validate_form():
+    return html_response("validate.html", report=None)

@@ -1,0 +1,143 @@
+"""`/update` (SPARQL 1.1 Update) and `/data` (SPARQL 1.1 Graph Store HTTP Protocol).
+
+Off unless the server was started with a token file; then every write needs
+`Authorization: Bearer <token>` (compared in constant time). Writes go through the `Store`
+interface in one transaction that also bumps the store version. A graph written through `/data`
+is checked against the shapes first: a write that breaks a shape changes nothing and answers 422
+with the report.
+"""
+from __future__ import annotations
+
+import hmac
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, json, request
+
+from wsiskg.graph import namespaces as ns
+from wsiskg.graph.store import QuerySyntaxError
+
+from .context import services
+from .errors import ApiError, syntax_error
+from .negotiation import GRAPH, choose
+from .respond import machine_response
+from .sparqltext import analyse
+from .validation import REPORT_OFFERS, checked, read_rdf_body, report_response
+
+bp = Blueprint("writes", __name__)
+
+OFF = ("writes are off on this server: start it with `wsiskg serve --token-file FILE` to enable /update and /data")
+
+
+def _enabled() -> None:
+    svc = services()
+    if not svc.config.token:
+        raise ApiError(403, OFF)
+    if not svc.backend.writable:
+        raise ApiError(403, "writes are off: the remote endpoint was configured without an update URL "
+                            "(wsiskg serve --endpoint URL --update-endpoint URL)")
+
+
+def _authorised() -> None:
+    expected = services().config.token.encode("utf-8")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("utf-8"), expected):
+        raise ApiError(401, "this write needs the server's token: send Authorization: Bearer <token>",
+                       {"WWW-Authenticate": 'Bearer realm="wsiskg"'})
+
+
+def _ok(message: str, status: int = 200, **extra) -> Response:
+    body = {"ok": True, "message": message, **extra}
+    if services().backend.version is not None:
+        body["version"] = services().backend.version
+    return Response(json.dumps(body) + "\n", status=status, content_type="application/json; charset=utf-8")
+
+
+@bp.route("/update", methods=["GET", "POST", "PUT", "DELETE"])
+def update():
+    _enabled()
+    if request.method != "POST":
+        raise ApiError(405, "POST a SPARQL 1.1 Update to /update", {"Allow": "POST"})
+    _authorised()
+    if request.mimetype == "application/sparql-update":
+        try:
+            texts = [request.get_data(cache=False).decode("utf-8")]
+        except UnicodeDecodeError as exc:
+            raise ApiError(400, f"the update is not UTF-8 text (byte {exc.start})") from None
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        texts = request.form.getlist("update")
+        if request.form.getlist("query"):
+            raise ApiError(400, "this is a query: send it to /sparql")
+    else:
+        raise ApiError(415, f"cannot read a {request.mimetype or 'untyped'} body: POST an update as "
+                            "application/sparql-update or application/x-www-form-urlencoded (update=...)")
+    if len(texts) != 1:
+        raise ApiError(400, f"give exactly one update parameter; this request has {len(texts)}")
+    if request.values.getlist("using-graph-uri") or request.values.getlist("using-named-graph-uri"):
+        raise ApiError(400, "using-graph-uri and using-named-graph-uri are not supported: write USING in the update")
+    text = texts[0]
+    if not text.strip():
+        raise ApiError(400, "the update is empty")
+    analysis = analyse(text)
+    if analysis.operation == "query":
+        raise ApiError(400, "this is a query, not an update: send it to /sparql")
+    services().service_guard.check(analysis.remote_targets)
+    try:
+        services().backend.update(text)
+    except QuerySyntaxError as exc:
+        raise syntax_error(exc, "update") from None
+    return _ok("update applied")
+
+
+def _target_graph() -> str:
+    if "default" in request.args:
+        raise ApiError(400, "the default graph here is the union of the named graphs and cannot be written or "
+                            "read on its own: name a graph with ?graph=IRI")
+    graphs = request.args.getlist("graph")
+    if len(graphs) != 1:
+        raise ApiError(400, "name exactly one graph: /data?graph=https://w3id.org/wsis-kg/id/graph/...")
+    try:
+        return ox.NamedNode(graphs[0].strip()).value
+    except ValueError:
+        raise ApiError(400, f"graph must be an absolute IRI; got {graphs[0][:200]!r}") from None
+
+
+def _exists(graph: str) -> bool:
+    result = services().backend.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return bool(result.boolean)
+
+
+@bp.route("/data", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def data():
+    _enabled()
+    graph = _target_graph()
+    svc = services()
+    if request.method in ("GET", "HEAD"):
+        offer = choose(GRAPH, html=False)
+        result = svc.backend.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        if not result.triples:
+            raise ApiError(404, f"no graph <{graph}> in the store")
+        return machine_response(result, offer, svc.config.max_rows)
+    _authorised()
+    if graph == ns.GRAPH_META:
+        raise ApiError(403, "this graph holds the store's own bookkeeping and cannot be written")
+    existed = _exists(graph)
+    if request.method == "DELETE":
+        if not existed:
+            raise ApiError(404, f"no graph <{graph}> in the store")
+        svc.backend.update(f"DROP GRAPH <{graph}>")
+        return _ok(f"graph <{graph}> deleted")
+    offer = choose(REPORT_OFFERS)
+    body, fmt = read_rdf_body()
+    validated = checked(body, fmt, merge_graph=graph if request.method == "POST" and existed else None)
+    if not validated.report.conforms:
+        return report_response(validated.report, offer, status=422)
+    if request.method == "PUT":
+        svc.backend.replace_graphs({graph: validated.ntriples})
+    else:
+        text = validated.ntriples.decode("utf-8")
+        if text.strip():
+            svc.backend.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}")
+    triples = validated.ntriples.count(b"\n")
+    verb = "replaced" if request.method == "PUT" else "added to"
+    return _ok(f"{triples} triples {verb} graph <{graph}>", status=200 if existed else 201, graph=graph,
+               triples=triples, warnings=len(validated.report.warnings))
