@@ -347,7 +347,12 @@ def new_database_path(root: Path) -> Path:
 
 
 def activate_database(root: Path, db: Path) -> None:
-    """Point `current` at `db` with one atomic rename, then remove databases no longer in use."""
+    """Point `current` at `db` with one atomic rename, then remove databases no longer in use.
+
+    The database being replaced is kept one generation (a running server or reader may still have
+    it open); older ones go unless a process still holds their lock.
+    """
+    previous = database_path(root)
     tmp = root / f".current-{os.getpid()}"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
@@ -355,8 +360,25 @@ def activate_database(root: Path, db: Path) -> None:
     os.replace(tmp, root / "current")
     fsync_dir(root)
     for old in root.glob("db-*"):
-        if old != db:
+        if old != db and old != previous and not _locked(old):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _locked(db: Path) -> bool:
+    """Whether another process has this RocksDB database open for writing."""
+    import fcntl
+    try:
+        fd = os.open(db / "LOCK", os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def fsync_dir(path: Path) -> None:
