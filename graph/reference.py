@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from . import namespaces as ns
 from .paths import REFERENCE_DIR

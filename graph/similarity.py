@@ -73,7 +73,7 @@ def similar_pairs(items: list[tuple[str, str, str]], threshold: float = THRESHOL
     for counts in docs:
         df.update(counts.keys())
     n = len(docs)
-    rows, cols, vals, unigram_cols = [], [], [], []
+    rows, cols, vals = [], [], []
     for i, counts in enumerate(docs):
         for feature, tf in counts.items():
             j = vocabulary.setdefault(feature, len(vocabulary))

@@ -9,8 +9,6 @@ build leaves the previous store usable.
 """
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shutil
 import time
@@ -19,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import pyoxigraph as ox
 

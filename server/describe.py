@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from flask import request, url_for
 
 from wsiskg.graph import namespaces as ns
+from wsiskg.graph.describe import description_triples, graph_statistics as dataset_statistics
 from wsiskg.graph.store import Result
 
 from .context import services
@@ -25,21 +26,6 @@ SDG_KOS_LICENCE = ("The SDG Knowledge Organization System, accessible at http://
                    "citation: Amit Joshi, Luis Gonzalez Morales, Szymon Klarman, and Aaron Helton. 2019. A Knowledge "
                    "Organization System for the United Nations Sustainable Development Goals. New York, NY. "
                    "http://metadata.un.org/sdg")
-
-# Statistics per named graph. The internal bookkeeping graph (the store version) is left out.
-GRAPH_STATS = f"""
-SELECT ?g (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties)
-       (COUNT(DISTINCT ?o) AS ?objects)
-WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{ns.GRAPH_META}>) }}
-GROUP BY ?g ORDER BY ?g"""
-GRAPH_ENTITIES = f"""
-SELECT ?g (COUNT(DISTINCT ?s) AS ?entities)
-WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?s) && ?g != <{ns.GRAPH_META}>) }}
-GROUP BY ?g"""
-GRAPH_CLASSES = f"""
-SELECT ?g (COUNT(DISTINCT ?c) AS ?classes)
-WHERE {{ GRAPH ?g {{ ?s a ?c }} FILTER(?g != <{ns.GRAPH_META}>) }}
-GROUP BY ?g"""
 
 RESULT_FORMATS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                   "Turtle", "N-Triples", "JSON-LD", "RDF_XML", "TriG", "N-Quads"]
@@ -58,18 +44,9 @@ def _int(value: int) -> ox.Literal:
 
 
 def graph_statistics() -> dict[str, dict[str, int]]:
+    """Per named graph counts, computed once per version of the data (graph/describe.py)."""
     backend = services().backend
-
-    def compute():
-        stats: dict[str, dict[str, int]] = {}
-        for row in backend.query(GRAPH_STATS, limit=100_000).dicts():
-            stats[row["g"].value] = {k: int(row[k].value) for k in ("triples", "subjects", "properties", "objects")}
-        for query, field in ((GRAPH_ENTITIES, "entities"), (GRAPH_CLASSES, "classes")):
-            for row in backend.query(query, limit=100_000).dicts():
-                stats.setdefault(row["g"].value, {})[field] = int(row[field].value)
-        return stats
-
-    return backend.cached("graph-statistics", compute)
+    return backend.cached("graph-statistics", lambda: dataset_statistics(backend.as_store()))
 
 
 def _base() -> str:
@@ -116,40 +93,6 @@ def service_description() -> Result:
 
 
 def void_description() -> Result:
-    dataset = _n(_base() + url_for("void.void") + "#dataset")
-    stats = graph_statistics()
-    t = [ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
-         ox.Triple(dataset, _n(DCT + "title"), ox.Literal("WSIS Coherence Graph", language="en")),
-         ox.Triple(dataset, _n(DCT + "description"), ox.Literal(
-             "A knowledge graph of UN digital-cooperation processes: the WSIS Action Lines, the Global Digital "
-             "Compact, the SDGs, and statements from WSIS outcome documents linked to them.", language="en")),
-         ox.Triple(dataset, _n(DCT + "license"), _n(CC_BY)),
-         ox.Triple(dataset, _n(VOID + "sparqlEndpoint"), _n(_base() + url_for("sparql.endpoint"))),
-         ox.Triple(dataset, _n(VOID + "uriSpace"), ox.Literal(ns.ID)),
-         ox.Triple(dataset, _n(VOID + "exampleResource"), _n(ns.action_line("C3"))),
-         ox.Triple(dataset, _n(VOID + "triples"), _int(sum(s.get("triples", 0) for s in stats.values())))]
-    for vocabulary in (ns.WSIS, ns.SDGO, ns.SKOS, ns.DCTERMS, ns.PROV, ns.ORG, ns.SCHEMA):
-        t.append(ox.Triple(dataset, _n(VOID + "vocabulary"), _n(vocabulary)))
-    for graph, numbers in sorted(stats.items()):
-        subset = _n(graph)
-        t += [ox.Triple(dataset, _n(VOID + "subset"), subset),
-              ox.Triple(subset, RDF_TYPE, _n(VOID + "Dataset")),
-              ox.Triple(subset, _n("http://www.w3.org/ns/sparql-service-description#name"), _n(graph))]
-        for field, prop in (("triples", "triples"), ("entities", "entities"), ("classes", "classes"),
-                            ("properties", "properties"), ("subjects", "distinctSubjects"), ("objects", "distinctObjects")):
-            t.append(ox.Triple(subset, _n(VOID + prop), _int(numbers.get(field, 0))))
-        if graph == ns.GRAPH_REFERENCE:
-            t.append(ox.Triple(subset, _n(DCT + "rights"), ox.Literal(SDG_KOS_LICENCE, language="en")))
-        for source in SOURCES.get(graph, []):
-            t.append(ox.Triple(subset, _n(DCT + "source"), _n(source)))
-        doc_prefix = ns.ID + "graph/doc/"
-        links_prefix = ns.ID + "graph/links/"
-        if graph.startswith(doc_prefix):
-            t.append(ox.Triple(subset, _n(DCT + "source"), _n(ns.ID + "doc/" + graph[len(doc_prefix):])))
-            t.append(ox.Triple(subset, _n(DCT + "description"), ox.Literal(
-                "Curated statements of one source document.", language="en")))
-        elif graph.startswith(links_prefix):
-            t.append(ox.Triple(subset, _n(DCT + "description"), ox.Literal(
-                "Links computed by the linker (method and score recorded), for one source document.", language="en")))
-        t.append(ox.Triple(subset, _n(DCT + "license"), _n(CC_BY)))
-    return Result("graph", triples=t)
+    """The same DCAT/VoID description as `wsiskg describe`, with this server's endpoint."""
+    store = services().backend.as_store()
+    return Result("graph", triples=description_triples(store, _base(), graph_statistics()))
