@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from . import namespaces as ns
 from .link import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
-from .paths import user_entries_dir
+from .paths import FileProblem, read_user_file, user_entries_dir
 from .similarity import STATEMENTS_QUERY, similar_pairs, similarity_ntriples
 from .store import EmbeddedStore
 from .validate import EntryError, Problem, context_for, parse_entry_bytes, validate
@@ -51,11 +51,9 @@ def _lit(value: str, lang: str | None = None) -> str:
 
 def read_document(path: Path) -> str:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot read the file: {exc.strerror}") from None
-    if len(data) > MAX_BYTES:
-        raise IngestError(f"{path}: {len(data)} bytes is more than an outcome document can be ({MAX_BYTES} at most)")
+        data = read_user_file(path, MAX_BYTES, "outcome document")
+    except FileProblem as exc:
+        raise IngestError(str(exc)) from None
     if b"\x00" in data:
         raise IngestError(f"{path}: this is a binary file, not a text document (convert it to plain text first)")
     try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from . import namespaces as ns
+from .paths import FileProblem, read_user_file
 
 MAX_MAPPING_BYTES = 1024 * 1024
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
@@ -27,11 +28,9 @@ class MappingError(ValueError):
 def load_yaml(path: Path | str) -> dict:
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot read the mapping file: {exc.strerror}") from None
-    if len(data) > MAX_MAPPING_BYTES:
-        raise MappingError(f"{path}: a mapping file is at most {MAX_MAPPING_BYTES} bytes")
+        data = read_user_file(path, MAX_MAPPING_BYTES, "mapping file")
+    except FileProblem as exc:
+        raise MappingError(str(exc)) from None
     try:
         doc = yaml.safe_load(data.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

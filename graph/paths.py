@@ -33,3 +33,17 @@ def default_store_path() -> Path:
 def user_entries_dir(store_path: Path) -> Path:
     """Entries written by `ingest` live beside the store, so a rebuild keeps them."""
     return Path(store_path) / "entries"
+
+
+class FileProblem(ValueError):
+    """A user's file cannot be read, or is larger than its kind may be; the message names the file."""
+
+
+def read_user_file(path: Path | str, max_bytes: int, what: str = "file") -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FileProblem(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise FileProblem(f"{path}: {len(data)} bytes; a {what} is at most {max_bytes} bytes")
+    return data

@@ -30,6 +30,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from . import namespaces as ns
 from .mapping import MappingError, expand, load_yaml, name_ok, prefixes_of
+from .paths import FileProblem, read_user_file
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -204,11 +205,9 @@ class Row:
 
 def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailed(f"{path}: cannot read the file: {exc.strerror}") from None
-    if len(data) > MAX_CSV_BYTES:
-        raise ImportFailed(f"{path}: {len(data)} bytes; an import file is at most {MAX_CSV_BYTES} bytes")
+        data = read_user_file(path, MAX_CSV_BYTES, "import file")
+    except FileProblem as exc:
+        raise ImportFailed(str(exc)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
