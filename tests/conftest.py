@@ -51,6 +51,31 @@ def fresh_store(tmp_path, built_store) -> Path:
     return root
 
 
+def wait_until_up(proc, url: str, seconds: float, stop, what: str) -> None:
+    """Poll `url` until it answers; fail early if the process exits, and stop it on a time-out."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except Exception:
+            time.sleep(0.2)
+    stop()
+    raise RuntimeError(f"{what} did not start in {seconds:g} s")
+
+
+def stop_process(proc) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ServerProcess:
     def __init__(self, args, env=None, ready_path="/sparql"):
         self.port = free_port()
@@ -59,26 +84,10 @@ class ServerProcess:
         self.log = open(os.devnull, "w") if not os.environ.get("WSISKG_TEST_LOG") else None
         self.proc = subprocess.Popen(cmd, cwd="/", env={**os.environ, **(env or {})},
                                      stdout=self.log, stderr=subprocess.STDOUT if self.log else None)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {cmd}")
-            try:
-                with urllib.request.urlopen(self.url + ready_path, timeout=2):
-                    return
-            except Exception:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("server did not start in 90 s")
+        wait_until_up(self.proc, self.url + ready_path, 90, stop=self.stop, what=" ".join(cmd))
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         if self.log:
             self.log.close()
 
@@ -113,26 +122,10 @@ class OxigraphServer:
         # Oxigraph's default graph is only the union of the named graphs when asked (ours always is)
         self.proc = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}",
                                       "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.query_url + "?query=ASK%7B%7D", timeout=2):
-                    return
-            except Exception:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("oxigraph serve exited")
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("oxigraph serve did not start in 60 s")
+        wait_until_up(self.proc, self.query_url + "?query=ASK%7B%7D", 60, stop=self.stop, what="oxigraph serve")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")
