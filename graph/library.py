@@ -100,6 +100,10 @@ def expand_iri(value: str) -> str:
     return value
 
 
+_XSD_LEXICAL = {"integer": re.compile(r"[+-]?[0-9]+", re.ASCII),
+                "decimal": re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII),
+                "boolean": re.compile(r"true|false"),
+                "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)}
 _IRI_OK = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 
 
@@ -111,11 +115,19 @@ def to_term(raw: str, kind: str, name: str = "value") -> ox.NamedNode | ox.Liter
         if not _IRI_OK.match(iri):
             raise ParameterError(f"parameter {name} must be an IRI such as https://w3id.org/wsis-kg/id/theme/ai "
                                  f"or id:theme/ai; got {raw!r}")
-        return ox.NamedNode(iri)
+        try:
+            return ox.NamedNode(iri)
+        except ValueError:  # Oxigraph's IRI grammar is stricter than the pattern (control characters, U+FFFD, ...)
+            raise ParameterError(f"parameter {name} must be an IRI such as https://w3id.org/wsis-kg/id/theme/ai "
+                                 f"or id:theme/ai; got {raw!r}") from None
     if kind in XSD_TYPES:
+        # the XSD lexical forms, ASCII only: Python's int(), Decimal() and date.fromisoformat() also take
+        # "1_000", Arabic-Indic digits, "NaN", "1e3" or "20240101", which are not xsd values
         checks = {"integer": lambda v: int(v), "decimal": lambda v: Decimal(v),
                   "boolean": lambda v: {"true": 1, "false": 0}[v], "date": lambda v: date.fromisoformat(v)}
         try:
+            if not _XSD_LEXICAL[kind].fullmatch(raw.strip()):
+                raise ValueError(raw)
             checks[kind](raw.strip())
         except (ValueError, KeyError, InvalidOperation):
             raise ParameterError(f"parameter {name} must be an xsd:{kind}; got {raw!r}") from None

@@ -174,6 +174,49 @@ def _to_rdflib(term):
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
+_INTEGER_SUBTYPES = {
+    "positiveInteger": lambda n: n > 0, "nonNegativeInteger": lambda n: n >= 0,
+    "negativeInteger": lambda n: n < 0, "nonPositiveInteger": lambda n: n <= 0,
+    "long": lambda n: -2**63 <= n < 2**63, "int": lambda n: -2**31 <= n < 2**31,
+    "short": lambda n: -2**15 <= n < 2**15, "byte": lambda n: -2**7 <= n < 2**7,
+    "unsignedLong": lambda n: 0 <= n < 2**64, "unsignedInt": lambda n: 0 <= n < 2**32,
+    "unsignedShort": lambda n: 0 <= n < 2**16, "unsignedByte": lambda n: 0 <= n < 2**8,
+}
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@lru_cache(maxsize=1)
+def _integer_subtype_properties() -> dict[URIRef, str]:
+    """Properties whose shapes ask for an xsd:integer subtype (e.g. wsis:sourceLine: xsd:positiveInteger)."""
+    g = shapes_graph()
+    out = {}
+    for shape, datatype in g.subject_objects(SH.datatype):
+        path = g.value(shape, SH.path)
+        name = str(datatype)[len(_XSD):] if str(datatype).startswith(_XSD) else None
+        if isinstance(path, URIRef) and name in _INTEGER_SUBTYPES:
+            out[path] = name
+    return out
+
+
+def restore_datatypes(g: Graph) -> Graph:
+    """Oxigraph stores every xsd:integer subtype (xsd:positiveInteger, ...) as xsd:integer, so data
+    read back from the store would fail the shapes' sh:datatype checks. Give such a value back the
+    subtype its property's shape asks for when the value fits it; one that does not ("0" for an
+    xsd:positiveInteger) stays xsd:integer and is still reported. Changes `g` in place."""
+    wanted = _integer_subtype_properties()
+    integer = URIRef(_XSD + "integer")
+    for s, p, o in list(g.triples((None, None, None))):
+        if p in wanted and isinstance(o, Literal) and o.datatype == integer:
+            try:
+                fits = _INTEGER_SUBTYPES[wanted[p]](int(str(o)))
+            except ValueError:
+                continue
+            if fits:
+                g.remove((s, p, o))
+                g.add((s, p, Literal(str(o), datatype=URIRef(_XSD + wanted[p]))))
+    return g
+
+
 def validate(data: Graph, context: Graph | None = None, text: str = "", file: str | None = None,
              focus_all: bool = False) -> Report:
     """Validate `data` (plus `context`, what it points to) against the shapes.

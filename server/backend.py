@@ -6,6 +6,8 @@ time, each in one transaction that also bumps the store version, so the workers 
 """
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -32,9 +34,17 @@ class Backend:
             else:
                 self.writer = EmbeddedStore.open(Path(config.store_root))
                 self.version = self.writer.version()
+        # A read-write server gives its workers snapshots to read (see _snapshot)
+        self.snapshot: str | None = None
+        self._snapshots: list[tuple[Path, float | None]] = []  # (folder, when it was superseded)
+        if isinstance(self.writer, EmbeddedStore):
+            # we hold the database's write lock, so no other writing server uses these: left-overs of a
+            # server that was killed
+            shutil.rmtree(self._snapshot_folder(), ignore_errors=True)
+            self._snapshot()
         spec = WorkerSpec(store_root=None if config.remote else str(config.store_root), endpoint=config.endpoint,
                           timeout=config.timeout, memory=config.memory, memory_max_quads=config.memory_max_quads,
-                          initial_version=self.version)
+                          initial_version=self.version, initial_key=self.key())
         self.executor = Executor(spec, size=config.workers, timeout=config.timeout)
 
     @property
@@ -48,7 +58,34 @@ class Backend:
         endpoint can change behind our back, so there it is a one-minute clock (plus our writes)."""
         if self.config.remote:
             return ("remote", int(time.time() // 60), self.writes)
+        if self.snapshot:
+            return (self.snapshot, self.version)
         return current_key(str(self.config.store_root), self.version)
+
+    def _snapshot_folder(self) -> Path:
+        return Path(self.config.store_root) / "snapshots"
+
+    def _snapshot(self) -> None:
+        """A checkpoint of the database (RocksDB hard links: cheap, consistent) for the workers to read.
+
+        Opening a RocksDB read-only while another process writes it is undefined behaviour (Oxigraph's
+        documentation of Store.read_only); it showed as "Corruption: ... .sst: No such file" when a
+        compaction after a write removed a file while a worker was opening the database. Nobody writes
+        a snapshot. Superseded ones are removed once no job can still be using them.
+        """
+        folder = self._snapshot_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"v{self.version}-{os.getpid()}-{time.monotonic_ns()}"
+        self.writer._store.backup(str(target))
+        now = time.monotonic()
+        self._snapshots = [(path, superseded or now) for path, superseded in self._snapshots]
+        self._snapshots.append((target, None))
+        self.snapshot = str(target)
+        keep_for = max(120.0, 3 * self.config.timeout)
+        for path, superseded in list(self._snapshots):
+            if superseded is not None and now - superseded > keep_for:
+                shutil.rmtree(path, ignore_errors=True)
+                self._snapshots.remove((path, superseded))
 
     # -- reading ----------------------------------------------------------------------------------
     def query(self, sparql: str, *, default_graphs=None, named_graphs=None, limit: int | None = None,
@@ -90,6 +127,17 @@ class Backend:
             self.writer.update(sparql)
             self._after_write()
 
+    def checked_update(self, sparql: str, before_commit: Callable[[object], bool]):
+        """Run an update against a scratch copy in the pool, let `before_commit` judge the outcome (a
+        `CheckedUpdate`), and apply the same change only if it says yes. The write lock is held
+        throughout, so the change checked is the change made. Returns the `CheckedUpdate`."""
+        with self._write_lock:
+            checked = self.executor.run(Job(sparql, key=self.key(), op="check-update", limit=None))
+            if before_commit(checked):
+                self.writer.update(checked.commit or sparql)
+                self._after_write()
+            return checked
+
     def replace_graphs(self, graphs: dict[str, bytes]) -> None:
         with self._write_lock:
             self.writer.replace_graphs(graphs)
@@ -99,6 +147,7 @@ class Backend:
         self.writes += 1
         if isinstance(self.writer, EmbeddedStore):
             self.version = self.writer.version()
+            self._snapshot()
         with self._cache_lock:
             self._cache.clear()
 
@@ -106,6 +155,8 @@ class Backend:
         self.executor.close()
         if self.writer is not None:
             self.writer.close()
+        for path, _ in self._snapshots:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 class _PooledStore(Store):

@@ -62,6 +62,10 @@ class QueryFailed(ExecutorError):
     """The engine raised something other than a syntax or store error while evaluating."""
 
 
+class UpdateRejected(ExecutorError):
+    """An update the engine refused to apply as written (not a syntax error, not a shape)."""
+
+
 @dataclass
 class WorkerSpec:
     """What a worker needs to open the data; picklable (workers are spawned, not forked)."""
@@ -72,6 +76,7 @@ class WorkerSpec:
     memory: str = "auto"  # "auto" | "always" | "never"
     memory_max_quads: int = 1_000_000
     initial_version: int | None = None  # the version the server knows at start (None: no writes)
+    initial_key: tuple | None = None  # the data to open first (Backend.key()); None: current_key(...)
 
 
 @dataclass
@@ -82,7 +87,7 @@ class Job:
     limit: int | None = None
     bindings: dict | None = None
     key: tuple | None = None  # the store identity the answer must come from
-    op: str = "query"  # "query" | "validate"
+    op: str = "query"  # "query" | "validate" | "check-update" (sparql: the update)
     data: bytes = b""  # validate: the RDF posted
     data_format: str = "turtle"  # validate: turtle | nt | json-ld | xml
     merge_graph: str | None = None  # validate: also take this stored graph's triples as part of the data
@@ -96,6 +101,21 @@ class Validated:
     ntriples: bytes
 
 
+@dataclass
+class CheckedUpdate:
+    """A check-update job's answer: what the update would change, and the shapes' verdict on it.
+
+    `commit` is the change as DELETE DATA / INSERT DATA (exactly what was checked), or None when the
+    original text must be applied (blank nodes, or a remote store whose contents the worker cannot copy).
+    """
+
+    report: object
+    added: int
+    removed: int
+    touches_meta: bool
+    commit: str | None
+
+
 # -- the worker process -------------------------------------------------------------------------
 
 class _WorkerState:
@@ -106,7 +126,7 @@ class _WorkerState:
         self.in_memory = False
 
     def open(self, key) -> None:
-        from wsiskg.graph.store import EmbeddedStore, RemoteStore
+        from wsiskg.graph.store import RemoteStore
         if self.spec.endpoint:
             if self.store is None:
                 self.store = RemoteStore(self.spec.endpoint, timeout=self.spec.timeout + 5)
@@ -116,7 +136,7 @@ class _WorkerState:
         if self.store is not None:
             self.store.close()
             self.store = None
-        disk = EmbeddedStore.open(Path(self.spec.store_root), read_only=True)
+        disk = self._open_disk(key)
         use_memory = self.spec.memory == "always" or (
             self.spec.memory == "auto" and disk.quad_count() <= self.spec.memory_max_quads)
         if use_memory:
@@ -127,10 +147,23 @@ class _WorkerState:
         self.in_memory = use_memory
         self.key = key
 
+    def _open_disk(self, key):
+        """The database the key names (a snapshot, or the folder `current` pointed to), read-only."""
+        import pyoxigraph as ox
+        from wsiskg.graph.store import EmbeddedStore, StoreError
+        if not key or not key[0] or not os.path.isdir(str(key[0])):
+            return EmbeddedStore.open(Path(self.spec.store_root), read_only=True)
+        try:
+            return EmbeddedStore(ox.Store.read_only(str(key[0])), Path(self.spec.store_root), read_only=True)
+        except OSError as exc:
+            raise StoreError(f"cannot open the store: {exc}") from None
+
     def run(self, job: Job):
         self.open(job.key)
         if job.op == "validate":
             return self.validate(job)
+        if job.op == "check-update":
+            return self.check_update(job)
         return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
 
@@ -138,7 +171,7 @@ class _WorkerState:
     def validate(self, job: Job) -> Validated:
         """Parse posted RDF, fetch what it points to, check it against the shapes (traps.md #4, #5)."""
         import pyoxigraph as ox
-        from wsiskg.graph.validate import context_for, parse_entry_bytes, validate
+        from wsiskg.graph.validate import context_for, parse_entry_bytes, restore_datatypes, validate
         data, fmt = job.data, job.data_format
         if fmt in ("json-ld", "xml"):  # Oxigraph parses (no remote contexts); rdflib reads N-Triples
             from wsiskg.graph.validate import check_syntax
@@ -155,10 +188,88 @@ class _WorkerState:
             checked = Graph()
             for triple in graph:
                 checked.add(triple)
+            stored = Graph()
             for s, p, o in existing.rows:
-                checked.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
+                stored.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
+            for triple in restore_datatypes(stored):  # Oxigraph keeps xsd:positiveInteger as xsd:integer
+                checked.add(triple)
         report = validate(checked, context_for(checked, self.store), text if checked is graph else "", "posted data")
         return Validated(report, ntriples)
+
+    def check_update(self, job: Job) -> CheckedUpdate:
+        """Apply an update to a scratch copy of the data, and check what changed against the shapes.
+
+        The subjects checked are those of every added or removed triple, plus those that still link
+        to a subject the update removed entirely (a link to an undefined IRI). Remote mode: the worker
+        cannot copy the endpoint, so the scratch store starts empty and only what the update itself
+        writes (INSERT DATA, templates) is checked, with the stored descriptions of those subjects.
+        """
+        import pyoxigraph as ox
+        from rdflib import Graph
+        from wsiskg.graph import namespaces as ns
+        from wsiskg.graph.store import EmbeddedStore, QuerySyntaxError
+        from wsiskg.graph.validate import _to_rdflib, context_for, restore_datatypes, validate
+        embedded = isinstance(self.store, EmbeddedStore)
+        scratch = ox.Store()
+        if embedded:
+            scratch.bulk_load(self.store._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        before = set(scratch)
+        try:
+            scratch.update(job.sparql)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise UpdateRejected(str(exc)) from None
+        after = set(scratch)
+        added, removed = after - before, before - after
+        meta = ox.NamedNode(ns.GRAPH_META)
+        touches_meta = any(q.graph_name == meta for q in added | removed)
+        view = EmbeddedStore(scratch) if embedded else self.store
+
+        focus = {q.subject for q in added | removed if isinstance(q.subject, ox.NamedNode)}
+        gone = {s for s in {q.subject for q in removed} if isinstance(s, ox.NamedNode)
+                and next(scratch.quads_for_pattern(s, None, None), None) is None}
+        for subject in gone:
+            focus.update(q.subject for q in scratch.quads_for_pattern(None, None, subject)
+                         if isinstance(q.subject, ox.NamedNode))
+        data = Graph()
+        if focus:
+            triples = set()
+            for start in range(0, len(focus), 500):
+                chunk = " ".join(str(s) for s in sorted(focus, key=lambda n: n.value)[start:start + 500])
+                triples.update(tuple(row) for row in view.query(
+                    f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} ?s ?p ?o }}").rows)
+            if not embedded:  # what the update writes is not at the endpoint yet
+                triples.update((q.subject, q.predicate, q.object) for q in added)
+            frontier = {o for _, _, o in triples if isinstance(o, ox.BlankNode)}
+            seen = set()
+            while frontier and len(seen) < 10_000:  # blank nodes hanging off the focus (nested shapes)
+                node = frontier.pop()
+                seen.add(node)
+                for q in scratch.quads_for_pattern(node, None, None):
+                    triples.add((q.subject, q.predicate, q.object))
+                    if isinstance(q.object, ox.BlankNode) and q.object not in seen:
+                        frontier.add(q.object)
+            for s, p, o in triples:
+                data.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
+            restore_datatypes(data)  # read back from Oxigraph: xsd:positiveInteger came back as xsd:integer
+        report = validate(data, context_for(data, view), job.sparql, "the update")
+
+        commit = None
+        changed = added | removed
+        if embedded and not any(isinstance(t, ox.BlankNode) for q in changed
+                                for t in (q.subject, q.object, q.graph_name)):
+            def block(quads):
+                return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                                  if isinstance(q.graph_name, ox.NamedNode) else
+                                  f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+            parts = []
+            if removed:
+                parts.append("DELETE DATA {\n" + block(removed) + "\n}")
+            if added:
+                parts.append("INSERT DATA {\n" + block(added) + "\n}")
+            commit = " ;\n".join(parts) if parts else None
+        return CheckedUpdate(report, len(added), len(removed), touches_meta, commit)
 
 
 def current_key(store_root: str | None, version: int | None) -> tuple | None:
@@ -174,7 +285,7 @@ def worker_main(conn, spec: WorkerSpec) -> None:
     from wsiskg.graph.validate import EntryError
     state = _WorkerState(spec)
     try:
-        state.open(current_key(spec.store_root, spec.initial_version))
+        state.open(spec.initial_key or current_key(spec.store_root, spec.initial_version))
         conn.send(("ready", {"pid": os.getpid(), "in_memory": state.in_memory}))
     except StoreError as exc:
         conn.send(("ready", {"pid": os.getpid(), "error": str(exc)}))
@@ -193,6 +304,8 @@ def worker_main(conn, spec: WorkerSpec) -> None:
             reply = ("syntax", str(exc))
         except EntryError as exc:
             reply = ("entry", (str(exc), exc.line, exc.column))
+        except UpdateRejected as exc:
+            reply = ("rejected", str(exc))
         except StoreError as exc:
             reply = ("store", str(exc))
         except Exception as exc:
@@ -337,6 +450,8 @@ class Executor:
             raise StoreError(payload)
         if status == "entry":
             raise DataError(*payload)
+        if status == "rejected":
+            raise UpdateRejected(payload)
         raise QueryFailed(payload)
 
     def close(self) -> None:

@@ -5,16 +5,19 @@ including to addresses only the server can reach (loopback, the cloud metadata a
 private network). Only endpoints on the operator's allow-list are called; a listed endpoint named
 by host name must also resolve to public addresses only, so a DNS answer that changes to a private
 address is refused. To allow an endpoint on the local or private network, list it by IP address
-(or as `localhost`).
+(or as `localhost`). The address check itself is graph/netguard.py's `check_outbound`, the one
+outbound guard of the project (`wsiskg link` uses it too).
 """
 from __future__ import annotations
 
 import ipaddress
-import socket
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 
+from wsiskg.graph.netguard import OutboundRefused, check_outbound
+
 _RESOLVER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="resolve")
+RESOLVE_TIMEOUT = 3.0
 
 
 class Refused(ValueError):
@@ -22,10 +25,11 @@ class Refused(ValueError):
 
 
 def normalise_endpoint(url: str) -> str:
+    """A canonical form of an endpoint URL; raises ValueError for one that cannot be read."""
     parts = urllib.parse.urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
+    port = parts.port  # ValueError for a port out of range
     default = {"http": 80, "https": 443}.get(scheme)
     netloc = host if ":" not in host else f"[{host}]"
     if port and port != default:
@@ -44,22 +48,16 @@ def _is_literal_or_localhost(host: str) -> bool:
         return False
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-def resolve(host: str, port: int, timeout: float = 3.0) -> list[str]:
-    future = _RESOLVER.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+def checked_outbound(url: str, allow: list[str], timeout: float = RESOLVE_TIMEOUT) -> None:
+    """`check_outbound`, with its name resolution bounded in time; raises `Refused`."""
+    future = _RESOLVER.submit(check_outbound, url, allow)
     try:
-        infos = future.result(timeout=timeout)
+        future.result(timeout=timeout)
     except FutureTimeout:
+        host = urllib.parse.urlsplit(url).hostname
         raise Refused(f"SERVICE endpoint host {host} did not resolve within {timeout:g} s") from None
-    except OSError:
-        raise Refused(f"SERVICE endpoint host {host} does not resolve") from None
-    return sorted({info[4][0] for info in infos})
+    except OutboundRefused as exc:
+        raise Refused(f"SERVICE endpoint refused: {exc}") from None
 
 
 class ServiceGuard:
@@ -73,18 +71,18 @@ class ServiceGuard:
                 raise Refused("SERVICE with a variable endpoint is not allowed here: name the endpoint by its IRI")
             if target.startswith("unresolved:"):
                 raise Refused(f"SERVICE endpoint {target[len('unresolved:'):]} uses an undeclared prefix")
-            parts = urllib.parse.urlsplit(target)
+            try:
+                parts = urllib.parse.urlsplit(target)
+                normal = normalise_endpoint(target)
+            except ValueError:
+                raise Refused(f"SERVICE endpoint <{target[:200]}> is not a valid URL") from None
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-                raise Refused(f"SERVICE endpoint <{target}> is not an http(s) URL")
-            if normalise_endpoint(target) not in self.allowed:
+                raise Refused(f"SERVICE endpoint <{target[:200]}> is not an http(s) URL")
+            if normal not in self.allowed:
                 listed = ", ".join(sorted(self.allowed)) or "none"
-                raise Refused(f"SERVICE to <{target}> is not allowed: this server calls only the endpoints on its "
-                              f"allow-list (wsiskg serve --allow-service URL); allowed: {listed}")
+                raise Refused(f"SERVICE to <{target[:200]}> is not allowed: this server calls only the endpoints on "
+                              f"its allow-list (wsiskg serve --allow-service URL); allowed: {listed}")
             host = parts.hostname.lower()
-            if _is_literal_or_localhost(host):
-                continue  # listed by address: the operator chose this exact endpoint
-            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            private = [a for a in resolve(host, port) if not _public(a)]
-            if private:
-                raise Refused(f"SERVICE endpoint host {host} resolves to a non-public address ({private[0]}); "
-                              "list internal endpoints by IP address")
+            # listed by address (or as localhost): the operator chose this exact endpoint, private or not;
+            # listed by name: every address the name resolves to must be public
+            checked_outbound(target, [host] if _is_literal_or_localhost(host) else [])

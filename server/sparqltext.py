@@ -69,7 +69,10 @@ def tokens(text: str) -> list[Token]:
 
 
 def _resolve(iri: str, base: str | None) -> str:
-    return urllib.parse.urljoin(base, iri) if base else iri
+    try:
+        return urllib.parse.urljoin(base, iri) if base else iri
+    except ValueError:  # a base such as <http://[x/> that urllib cannot read: the guard refuses what is left
+        return iri
 
 
 def analyse(text: str) -> Analysis:

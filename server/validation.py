@@ -5,6 +5,8 @@ points to (so a link to a wrong class is caught), in a query worker, under the s
 """
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, json, request
 
@@ -48,6 +50,9 @@ def read_rdf_body() -> tuple[bytes, str]:
     data = request.get_data(cache=False)
     if not data.strip():
         raise ApiError(400, "the request body is empty: post the RDF to check")
+    if fmt == "xml" and re.search(rb"<!ENTITY", data, re.IGNORECASE):
+        # nested entities expand exponentially (a "billion laughs" ran until the deadline killed the worker)
+        raise ApiError(400, "RDF/XML with entity declarations (<!ENTITY ...>) is not accepted: expand them first")
     return data, fmt
 
 

@@ -3,7 +3,8 @@
 Off unless the server was started with a token file; then every write needs
 `Authorization: Bearer <token>` (compared in constant time). Writes go through the `Store`
 interface in one transaction that also bumps the store version. A graph written through `/data`
-is checked against the shapes first: a write that breaks a shape changes nothing and answers 422
+or an update is checked against the shapes first (an update on a scratch copy of the data, in a
+query worker, under the deadline): a write that breaks a shape changes nothing and answers 422
 with the report.
 """
 from __future__ import annotations
@@ -17,8 +18,9 @@ from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import QuerySyntaxError
 
 from .context import services
-from .errors import ApiError, syntax_error
-from .negotiation import GRAPH, choose
+from .errors import ApiError, scrub, syntax_error
+from .executor import UpdateRejected
+from .negotiation import GRAPH, NotAcceptable, choose
 from .respond import machine_response
 from .sparqltext import analyse
 from .validation import REPORT_OFFERS, checked, read_rdf_body, report_response
@@ -81,11 +83,23 @@ def update():
     if analysis.operation == "query":
         raise ApiError(400, "this is a query, not an update: send it to /sparql")
     services().service_guard.check(analysis.remote_targets)
-    try:
-        services().backend.update(text)
+    try:  # checked against the shapes on a scratch copy first; committed only if it conforms
+        outcome = services().backend.checked_update(
+            text, lambda checked: not checked.touches_meta and checked.report.conforms)
     except QuerySyntaxError as exc:
         raise syntax_error(exc, "update") from None
-    return _ok("update applied")
+    except UpdateRejected as exc:
+        raise ApiError(400, f"the update cannot be applied: {scrub(str(exc))}") from None
+    if outcome.touches_meta:
+        raise ApiError(403, f"the update would change <{ns.GRAPH_META}>, which holds the store's own "
+                            "bookkeeping and cannot be written; nothing was changed")
+    if not outcome.report.conforms:
+        try:
+            offer = choose(REPORT_OFFERS)
+        except NotAcceptable:
+            offer = REPORT_OFFERS[0]
+        return report_response(outcome.report, offer, status=422)
+    return _ok("update applied", added=outcome.added, removed=outcome.removed)
 
 
 def _target_graph() -> str:
