@@ -65,6 +65,11 @@ def agree_cell(entry: dict) -> str:
 def render_size(r: dict) -> list[str]:
     out = [f"### {size_label(r)} triples (requested {r.get('requested_triples'):,}; store holds "
            f"{r.get('triples', 0):,} quads)", ""]
+    src = (r.get("machine") or {}).get("source") or {}
+    if src:
+        out += [f"Code: commit {src.get('commit')}" + (" plus uncommitted changes" if src.get("uncommitted_changes")
+                                                       else "") + (f" ({src['note']})" if src.get("note") else "")
+                + f"; run started {r.get('started', '?')}, took {r.get('total_s', 0) / 60:.0f} min.", ""]
     if r.get("failure"):
         out += [f"**The run failed:** {r['failure']}", ""]
     timeout = (r.get("settings") or {}).get("query_timeout")
@@ -96,6 +101,9 @@ def render_size(r: dict) -> list[str]:
     if ing:
         inner = ing.get("in_process") or {}
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in (inner.get("steps_s") or {}).items())
+        failure = (inner.get("error") or "").strip().splitlines()[-1:] or (ing.get("cli_stderr") or "").strip().splitlines()[-1:]
+        if ing.get("cli_exit_code") not in (0, None) or inner.get("error"):
+            parts = (parts + "; " if parts else "") + f"**failed**: {failure[0] if failure else 'see the JSON'}"
         cli = ing.get("cli_ms")
         out.append(f"| ingest one outcome document | {seconds(inner.get('seconds')) if 'seconds' in inner else 'timeout' if inner.get('timeout') else '–'} in process; "
                    f"{ms(cli)}{' ms' if isinstance(cli, (int, float)) else ''} through the CLI | "
@@ -187,7 +195,7 @@ def targets(r: dict) -> list[str]:
     inner_ing = (r.get("ingest") or {}).get("in_process") or {}
     mem = ((r.get("wsiskg_server") or {}).get("memory") or {}).get("total_mb")
     mark = lambda ok: "holds" if ok else "**does not hold**"  # noqa: E731
-    lines = [f"Targets at this size (issue 7 sets them at 1M):", ""]
+    lines = ["Targets at this size (issue 7 sets them at 1M):", ""]
     lines.append(f"- ≤ {TARGET_MS:.0f} ms median through HTTP: {mark(not over and not failed)}"
                  + (f" — over: {', '.join(f'{n} ({numeric[n]:.0f} ms)' for n in over)}" if over else "")
                  + (f" — no answer: {', '.join(failed)}" if failed else ""))
@@ -204,7 +212,17 @@ def targets(r: dict) -> list[str]:
                      f"ingest {seconds(i)} {mark(isinstance(i, (int, float)) and i < TARGET_DOC_S)}")
     if mem is not None:
         lines.append(f"- server peak memory < 2 GB: {mem:,.0f} MB, {mark(mem < TARGET_MEMORY_MB)}")
-    lines.append(f"- every engine gives the same answers: {mark(not r.get('mismatches'))}")
+    mismatches = r.get("mismatches") or []
+    if not mismatches:
+        lines.append("- every engine gives the same answers: holds")
+    else:
+        who = sorted({m["engine"] for m in mismatches})
+        unconfirmed = r.get("unconfirmed") or []
+        lines.append(f"- every engine gives the same answers: **does not hold** — {', '.join(who)} "
+                     f"{'differs' if len(who) == 1 else 'differ'} on "
+                     f"{len(mismatches)} answer(s); "
+                     + (f"**no baseline confirms ours on: {', '.join(unconfirmed)}**" if unconfirmed
+                        else "another baseline confirms ours on each of them"))
     return lines + [""]
 
 

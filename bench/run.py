@@ -398,6 +398,14 @@ def machine() -> dict:
     except (OSError, subprocess.TimeoutExpired):
         pass
     info["packages"] = versions
+    try:
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "graph", "server", "queries",
+                                "shapes", "ontology"], capture_output=True, text=True, timeout=30).stdout.strip()
+        info["source"] = {"commit": head, "uncommitted_changes": bool(dirty)}
+    except (OSError, subprocess.TimeoutExpired):
+        pass
     return info
 
 
