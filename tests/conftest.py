@@ -76,6 +76,20 @@ def stop_process(proc) -> None:
             proc.wait()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (e.g. a server's query workers), from /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
 class ServerProcess:
     def __init__(self, args, env=None, ready_path="/sparql"):
         self.port = free_port()

@@ -21,7 +21,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from conftest import REPO, free_port, wsiskg
+from conftest import REPO, free_port, stop_process, wsiskg
 
 FIXTURES = REPO / "tests" / "fixtures"
 SAMPLE_TTL = FIXTURES / "external" / "wikidata-sample.ttl"
@@ -70,12 +70,7 @@ def external_endpoint(tmp_path_factory):
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def query(store: Path, text: str, tmp_path: Path) -> list[dict]:

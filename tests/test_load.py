@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import start_server
+from conftest import child_pids, start_server
 from httpclient import get
 
 CLIENTS = 32
@@ -46,15 +46,7 @@ def loaded(built_store):
 def process_tree_rss_kb(pid: int) -> int:
     """VmRSS of a process and its direct children (the query workers), in kB."""
     total = 0
-    pids = [pid]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                pids.append(int(entry.name))
+    pids = [pid, *child_pids(pid)]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from conftest import start_server
+from conftest import child_pids, start_server
 from httpclient import get, post
 
 ID = "https://w3id.org/wsis-kg/id/"
@@ -54,16 +54,7 @@ def read_store(root: Path) -> tuple[int, int, dict[int, int]]:
 
 
 def children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
+    return child_pids(pid)
 
 
 def gone(pid: int) -> bool:
