@@ -263,9 +263,13 @@ def export(ctx, graph_iri, fmt):
               help="Query workers copy the store into memory (auto: up to 1M quads).")
 @click.option("--queries-dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="Serve the named queries of this folder instead of the shipped ones.")
+@click.option("--cache-mb", default=256, show_default=True, type=click.IntRange(min=0),
+              help="Memory for answers kept until the data changes (0: no cache).")
+@click.option("--warm/--no-warm", default=True, show_default=True,
+              help="Compute the named queries' default answers after start-up and after every write.")
 @click.pass_context
 def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, timeout, max_rows, workers, threads,
-          max_query_bytes, max_data_bytes, memory, queries_dir):
+          max_query_bytes, max_data_bytes, memory, queries_dir, cache_mb, warm):
     """Serve the SPARQL endpoint, named queries, pages and reports over HTTP."""
     from .store import StoreError, database_path
     from wsiskg.server.app import serve as run_server
@@ -282,7 +286,7 @@ def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, t
         run_server(store_root=root, endpoint=remote, update_endpoint=update_endpoint, host=host, port=port,
                    allow_service=list(allow_service), token_file=token_file, timeout=timeout, max_rows=max_rows,
                    workers=workers, threads=threads, queries_dir=queries_dir, max_query_bytes=max_query_bytes,
-                   max_data_bytes=max_data_bytes, memory=memory)
+                   max_data_bytes=max_data_bytes, memory=memory, cache_mb=cache_mb, warm=warm)
     except (ValueError, OSError, StoreError) as exc:
         raise UserError(f"cannot serve: {exc}") from None
 

@@ -51,6 +51,7 @@ class Parameter:
     required: bool
     default: str | None = None
     description: str | None = None
+    counts_rows: bool = False  # used as LIMIT or OFFSET: a non-negative integer
 
     def as_dict(self) -> dict:
         return {"name": self.name, "type": self.type, "required": self.required and self.default is None,
@@ -87,7 +88,10 @@ class NamedQuery:
                 if p.required:
                     raise ParameterError(f"query {self.name} needs the parameter {p.name} ({p.type})")
                 continue
-            bound[p.variable] = to_term(raw, p.type, p.name)
+            term = to_term(raw, p.type, p.name)
+            if p.counts_rows and (p.type != "integer" or int(term.value) < 0):
+                raise ParameterError(f"parameter {p.name} counts rows: give a whole number, 0 or more; got {raw!r}")
+            bound[p.variable] = term
         return bound
 
 
@@ -128,10 +132,12 @@ def to_term(raw: str, kind: str, name: str = "value") -> ox.NamedNode | ox.Liter
         try:
             if not _XSD_LEXICAL[kind].fullmatch(raw.strip()):
                 raise ValueError(raw)
-            checks[kind](raw.strip())
+            value = checks[kind](raw.strip())
         except (ValueError, KeyError, InvalidOperation):
             raise ParameterError(f"parameter {name} must be an xsd:{kind}; got {raw!r}") from None
-        return ox.Literal(raw.strip(), datatype=ox.NamedNode(ns.XSD + XSD_TYPES[kind]))
+        # integers in canonical form, so they can stand as a bare number (LIMIT 100; see substitute_text)
+        lexical = str(value) if kind == "integer" else raw.strip()
+        return ox.Literal(lexical, datatype=ox.NamedNode(ns.XSD + XSD_TYPES[kind]))
     if kind in ("string", "literal"):
         return ox.Literal(raw)
     return ox.Literal(raw, language=kind)
@@ -173,8 +179,9 @@ def load(path: Path) -> NamedQuery:
             continue
         seen.add(name)
         variable = f"{underscores}{name}" + (f"_{kind}" if kind else "")
+        counts_rows = re.search(r"\b(?:LIMIT|OFFSET)\s+[?$]" + re.escape(variable) + r"\b", body, re.I) is not None
         params.append(Parameter(name, variable, kind or "string", underscores == "_",
-                                defaults.get(name), descriptions.get(name)))
+                                defaults.get(name), descriptions.get(name), counts_rows))
     tags = header.get("tags") or []
     return NamedQuery(name=path.stem, text=text, path=path, summary=str(header.get("summary", "")),
                       description=str(header.get("description", "")).strip(),

@@ -84,13 +84,16 @@ def substitute_text(sparql: str, bindings: dict) -> str:
 
     Each term is a pyoxigraph term built by `library.to_term` (an IRI checked against the IRI
     grammar, a literal escaped by Oxigraph's own serialiser), so it is always exactly one
-    well-formed RDF term: nothing the user typed becomes query syntax. In a SELECT clause `?v`
+    well-formed RDF term: nothing the user typed becomes query syntax. An xsd:integer is written as
+    its bare digits, which SPARQL reads as the same xsd:integer and also accepts after LIMIT and OFFSET. In a SELECT clause `?v`
     becomes `(<term> AS ?v)` so the column stays. (Oxigraph's own SEP-0007 substitution would be
     neater, but it only reaches variables projected by the outermost SELECT, not subqueries.)
     """
     import re
     for name, term in bindings.items():
         var = re.compile(r"[?$]" + re.escape(name) + r"\b")
+        if isinstance(term, ox.Literal) and term.datatype.value == ns.XSD + "integer":
+            term = term.value  # canonical digits (library.to_term): the same value, and valid after LIMIT/OFFSET
         clauses = []
         for keyword in re.finditer(r"\bSELECT\b", sparql, re.I):
             if "#" in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
@@ -236,6 +239,8 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise _syntax_error(exc) from None
         self._store.flush()
+        if self.path is not None:
+            write_stamp(self.path)
 
     def replace_graphs(self, graphs, fmt="nt") -> None:
         self.update(replace_graphs_update(graphs))
@@ -251,7 +256,11 @@ class EmbeddedStore(Store):
     def to_memory(self) -> "EmbeddedStore":
         """A copy in memory: Oxigraph answers several times faster from memory than from disk."""
         copy = ox.Store()
-        copy.bulk_load(self._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        # graph by graph, so the text in flight is one graph's, not the whole store's (peak memory)
+        for graph in [ox.DefaultGraph(), *self._store.named_graphs()]:
+            data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            if data:
+                copy.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         return EmbeddedStore(copy, self.path, read_only=True)
 
     def flush(self):
@@ -344,6 +353,28 @@ def new_database_path(root: Path) -> Path:
     return root / f"db-{stamp}"
 
 
+STAMP_FILE = "written"
+
+
+def write_stamp(root: Path) -> None:
+    """Mark that the data in `root` changed (a write or a build), for readers in other processes.
+
+    A read-only server cannot see another process's writes by itself; it compares this stamp (one
+    small file read) with the one its workers and caches were filled under.
+    """
+    root = Path(root)
+    tmp = root / f".{STAMP_FILE}-{os.getpid()}"
+    tmp.write_text(f"{time.time_ns()} {os.getpid()}\n", encoding="ascii")
+    os.replace(tmp, root / STAMP_FILE)
+
+
+def read_stamp(root: Path) -> str | None:
+    try:
+        return (Path(root) / STAMP_FILE).read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
 def activate_database(root: Path, db: Path) -> None:
     """Point `current` at `db` with one atomic rename, then remove databases no longer in use.
 
@@ -356,6 +387,7 @@ def activate_database(root: Path, db: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(db.name)
     os.replace(tmp, root / "current")
+    write_stamp(root)
     fsync_dir(root)
     for old in root.glob("db-*"):
         if old != db and old != previous and not _locked(old):

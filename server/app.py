@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from .backend import Backend
+from .cache import ResponseCache, Warmer
 from .config import ServerConfig, read_token
 from .context import Services
 from .errors import ApiError, register as register_errors
@@ -96,9 +97,17 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
                                         "script-src 'self'; frame-ancestors 'none'; base-uri 'none'")
         return response
 
+    backend = app.extensions["wsiskg"].backend
+    responses = ResponseCache(app.wsgi_app, backend.key, max_bytes=config.cache_mb * 2 ** 20 // 2,
+                              max_body_bytes=config.max_query_bytes)
+    app.wsgi_app = responses
+
     @app.route("/health")
     def health():
-        return {"status": "ok"}
+        warmer = backend.warmer
+        return {"status": "ok",
+                "cache": {"results": backend.results.entries.stats(), "responses": responses.entries.stats()},
+                "warm": None if warmer is None else {"current": warmer.warmed_identity == backend.key(), **warmer.last}}
 
     return app
 
@@ -117,7 +126,7 @@ def _logging() -> logging.Logger:
 
 def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
           token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=8, queries_dir=None,
-          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto") -> None:
+          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True) -> None:
     """Run the server until interrupted (the `wsiskg serve` command)."""
     import waitress
 
@@ -126,11 +135,13 @@ def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1"
                           update_endpoint=update_endpoint, allow_service=list(allow_service or []),
                           token=read_token(token_file), timeout=float(timeout), max_rows=int(max_rows),
                           workers=int(workers), max_query_bytes=int(max_query_bytes),
-                          max_data_bytes=int(max_data_bytes), memory=memory)
+                          max_data_bytes=int(max_data_bytes), memory=memory, cache_mb=int(cache_mb), warm=bool(warm))
     if queries_dir:
         config.queries_dir = Path(queries_dir)
     backend = Backend(config)
     app = create_app(config, backend)
+    if config.warm:
+        backend.warmer = Warmer(backend, config.queries_dir).start()
 
     def _stop(signum, frame):
         raise KeyboardInterrupt

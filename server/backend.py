@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store
+from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store, read_stamp
 
+from .cache import ResultCache
 from .config import ServerConfig
 from .executor import Executor, Job, WorkerSpec, current_key
 
@@ -28,6 +29,8 @@ class Backend:
         self._write_lock = threading.Lock()
         self._cache: dict = {}
         self._cache_lock = threading.Lock()
+        self.results = ResultCache(config.cache_mb * 2 ** 20 // 2, wait_limit=config.timeout + 5)
+        self.warmer = None  # a cache.Warmer, when `serve` starts one
         if config.token:
             if config.remote:
                 self.writer = RemoteStore(config.endpoint, config.update_endpoint, timeout=config.timeout)
@@ -60,6 +63,8 @@ class Backend:
             return ("remote", int(time.time() // 60), self.writes)
         if self.snapshot:
             return (self.snapshot, self.version)
+        if self.writer is None:  # read-only: another process (ingest, build) may write; its stamp tells
+            return current_key(str(self.config.store_root), read_stamp(self.config.store_root))
         return current_key(str(self.config.store_root), self.version)
 
     def _snapshot_folder(self) -> Path:
@@ -94,8 +99,10 @@ class Backend:
         `capped` is false, for internal callers whose answers must be complete)."""
         if limit is None and capped:
             limit = self.config.max_rows
-        job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, self.key())
-        return self.executor.run(job)
+        identity = self.key()
+        job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, identity)
+        question = ResultCache.key(sparql, bindings, default_graphs, named_graphs, limit)
+        return self.results.get_or_compute(identity, question, lambda: self.executor.run(job))
 
     def validate(self, data: bytes, data_format: str, merge_graph: str | None = None):
         """Check posted RDF against the shapes, with what it points to from the store (in the pool:
@@ -152,6 +159,8 @@ class Backend:
             self._cache.clear()
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.stop()
         self.executor.close()
         if self.writer is not None:
             self.writer.close()

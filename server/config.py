@@ -22,6 +22,8 @@ class ServerConfig:
     queries_dir: Path = QUERIES_DIR  # the named queries served under /queries
     memory: str = "auto"  # workers copy the store into memory: auto | always | never
     memory_max_quads: int = 1_000_000  # "auto" copies stores up to this size
+    cache_mb: int = 256  # answers kept for the current version of the data (half results, half responses)
+    warm: bool = True  # compute the named queries' default answers after start-up and after each write
 
     @property
     def remote(self) -> bool:

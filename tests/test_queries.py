@@ -573,6 +573,32 @@ def test_search_matches_word_starts_not_substrings(built_store):
     assert sustainable_only and not sustainable_only & {r["statement"] for r in rows}
 
 
+def test_search_pages_through_the_ranking(built_store):
+    whole = run(built_store, "search", words="digital inclusion", limit="1000")
+    assert len(whole) > 12
+    default = run(built_store, "search", words="digital inclusion")
+    assert default == whole[:100]
+    pages = [run(built_store, "search", words="digital inclusion", limit="5", offset=str(start))
+             for start in range(0, 15, 5)]
+    assert [r["statement"] for page in pages for r in page] == [r["statement"] for r in whole[:15]]
+    assert run(built_store, "search", words="digital inclusion", limit="0") == []
+
+
+def test_statement_provenance_pages_by_statement_not_by_row(built_store):
+    whole = run(built_store, "statement-provenance", text="digital", limit="1000")
+    statements = list(dict.fromkeys(r["statement"] for r in whole))
+    assert len(statements) > 6
+    page = run(built_store, "statement-provenance", text="digital", limit="3", offset="2")
+    assert list(dict.fromkeys(r["statement"] for r in page)) == statements[2:5]
+    assert page == [r for r in whole if r["statement"] in statements[2:5]]  # every link row of each
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "ten"])
+def test_a_page_size_must_be_a_whole_number(built_store, value):
+    result = wsiskg("query", "search", "--param", f"limit={value}", store=built_store)
+    assert result.returncode == 1 and "limit" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_search_is_unharmed_by_an_injection_attempt(fresh_store, tmp_path):
     count = tmp_path / "count.rq"
     count.write_text("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }\n", encoding="utf-8")

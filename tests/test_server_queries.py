@@ -178,3 +178,17 @@ def test_shipped_describe_entity(server):
     listing = get(server.url + "/queries", params={"format": "json"}).json()
     assert "describe-entity" in {q["name"] for q in listing["queries"]}
     assert "/queries/describe-entity" in get(server.url + "/openapi.json").json()["paths"]
+
+
+def test_shipped_search_pages_over_http(server):
+    url = server.url + "/queries/search"
+    first = get(url, params={"words": "digital", "limit": "4"}, headers={"Accept": "application/json"})
+    second = get(url, params={"words": "digital", "limit": "4", "offset": "4"}, headers={"Accept": "application/json"})
+    both = get(url, params={"words": "digital", "limit": "8"}, headers={"Accept": "application/json"})
+    rows = lambda reply: [b["statement"]["value"] for b in reply.json()["results"]["bindings"]]  # noqa: E731
+    assert len(rows(first)) == 4 and rows(first) + rows(second) == rows(both)
+    assert_clean_error(get(url, params={"words": "digital", "limit": "-3"}, headers={"Accept": "application/json"}),
+                       400, "limit")
+    spec = get(server.url + "/openapi.json").json()["paths"]["/queries/search"]["get"]["parameters"]
+    limit = next(p for p in spec if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "default": 100}
