@@ -28,7 +28,7 @@ def smoke(tmp_path_factory) -> dict:
     out = work / "smoke.json"
     cmd = [sys.executable, str(REPO / "bench" / "run.py"), "--triples", "10000", "--out", str(out),
            "--queries", *QUERIES, "--warmup", "1", "--reps", "2", "--cli-reps", "1", "--rdflib-reps", "1",
-           "--query-timeout", "30", "--throughput-seconds", "1", "--throughput-requests", "50",
+           "--cold-reps", "1", "--query-timeout", "30", "--throughput-seconds", "1", "--throughput-requests", "50",
            "--throughput-query", QUERIES[0], "--no-link-all", "--no-ingest", "--workdir", str(work / "run")]
     if not _oxigraph_available():
         cmd.append("--no-oxigraph")
@@ -55,7 +55,7 @@ def test_every_engine_agrees(smoke):
     assert smoke["mismatches"] == [], json.dumps(smoke["mismatches"], indent=1)[:3000]
     for name, entry in smoke["agreement"].items():
         assert entry["rows"].get("wsiskg_http", 0) > 0, (name, entry)
-        expected = {"wsiskg_cli", "wsiskg_sparql", "rdflib"} | ({"oxigraph_server"} if _oxigraph_available() else set())
+        expected = {"wsiskg_cli", "wsiskg_sparql", "wsiskg_http_cold", "rdflib"} | ({"oxigraph_server"} if _oxigraph_available() else set())
         assert expected <= set(entry["agree"]), (name, entry)
         assert all(v != "DIFFERENT" for v in entry["agree"].values()), (name, entry)
     assert smoke["ok"] is True and smoke["_exit"] == 0, smoke["_stderr"]
