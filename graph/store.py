@@ -22,6 +22,7 @@ from typing import Sequence
 import pyoxigraph as ox
 
 from . import namespaces as ns
+from .sparqltext import analyse
 
 VERSION_SUBJECT = ox.NamedNode(ns.ID + "store")
 VERSION_PREDICATE = ox.NamedNode(ns.WSIS + "storeVersion")
@@ -210,7 +211,7 @@ class EmbeddedStore(Store):
             sparql = substitute_text(sparql, bindings)
         if default_graphs:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
+        elif "FROM" not in sparql.upper() or not analyse(sparql).names_dataset:  # (the union flag overrides FROM)
             kwargs["use_default_graph_as_union"] = True
         if named_graphs:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]

@@ -290,7 +290,7 @@ class Warmer:
     def warm(self, identity) -> bool:
         """True when every default answer was computed for `identity` (False: the data moved on)."""
         from wsiskg.graph import library
-        from .sparqltext import analyse
+        from wsiskg.graph.sparqltext import analyse
         started = time.perf_counter()
         done, failed = 0, []
         for q in library.all_queries(self.queries_dir):

@@ -17,7 +17,7 @@ from .context import services
 from .errors import ApiError, scrub
 from .negotiation import JSON_OR_HTML, choose
 from .respond import download_links, html_response, machine_response, offers_for
-from .sparqltext import analyse
+from wsiskg.graph.sparqltext import analyse
 
 bp = Blueprint("queries", __name__)
 log = logging.getLogger("wsiskg.server")

@@ -17,7 +17,7 @@ from .describe import service_description
 from .errors import ApiError
 from .negotiation import GRAPH, choose, prefers_html
 from .respond import download_links, html_response, machine_response, offers_for, request_params
-from .sparqltext import Analysis, analyse
+from wsiskg.graph.sparqltext import Analysis, analyse
 
 bp = Blueprint("sparql", __name__)
 

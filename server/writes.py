@@ -22,7 +22,7 @@ from .errors import ApiError, scrub, syntax_error
 from .executor import UpdateRejected
 from .negotiation import GRAPH, NotAcceptable, choose
 from .respond import machine_response
-from .sparqltext import analyse
+from wsiskg.graph.sparqltext import analyse
 from .validation import REPORT_OFFERS, checked, read_rdf_body, report_response
 
 bp = Blueprint("writes", __name__)

@@ -361,3 +361,21 @@ def test_html_results_link_to_entity_pages(base):
     assert '<span id="row-count">19</span> rows' in reply.text
     assert "format=csv" in reply.text and "format=json" in reply.text  # downloads in every format
     assert reply.headers.get("x-wsiskg-truncated") == "false"
+
+
+def test_a_query_naming_its_own_dataset_is_answered_over_it(server):
+    """FROM / FROM NAMED in the query text choose its dataset (not the union of every graph)."""
+    reference, ontology = ID + "graph/reference", ID + "graph/ontology"
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{ontology}> WHERE {{ ?s ?p ?o }}"
+    union = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    named = f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{reference}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
+    graphs = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
+
+    def rows(q):
+        reply = get(server.url + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+        assert reply.status == 200, reply.text
+        return [{k: v["value"] for k, v in b.items()} for b in reply.json()["results"]["bindings"]]
+
+    sizes = {r["g"]: int(r["n"]) for r in rows(graphs)}
+    assert int(rows(text)[0]["n"]) == sizes[ontology] < int(rows(union)[0]["n"])
+    assert rows(named) == [{"g": reference, "n": str(sizes[reference])}]

@@ -1,12 +1,12 @@
-"""What the server needs to know about a SPARQL text before running it, read by a small lexer.
+"""What the store and the server need to know about a SPARQL text before running it, read by a small lexer.
 
 A real tokeniser (comments, strings, IRIs, prefixed names) rather than regular expressions over
 the raw text: `#` lines are comments only outside IRIs and strings, and a word such as "address"
 in a comment header is never taken for the `ADD` update (SPARQLWrapper's mistake, traps.md #1).
 
-It answers three questions: is this a query or an update, which query form is it, and which
-remote endpoints does it call (`SERVICE`, and `LOAD` in updates)? It does not check the grammar;
-the engine does that and reports line and column.
+It answers four questions: is this a query or an update, which query form is it, does it name its
+own dataset (`FROM` / `FROM NAMED`), and which remote endpoints does it call (`SERVICE`, and `LOAD`
+in updates)? It does not check the grammar; the engine does that and reports line and column.
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class Analysis:
     form: str | None  # SELECT | ASK | CONSTRUCT | DESCRIBE for queries
     services: list[str | None] = field(default_factory=list)  # IRIs called; None for `SERVICE ?var`
     loads: list[str] = field(default_factory=list)  # IRIs an update would LOAD
+    names_dataset: bool = False  # a FROM or FROM NAMED clause: the query's own dataset, not our union
 
     @property
     def remote_targets(self) -> list[str | None]:
@@ -82,6 +83,7 @@ def analyse(text: str) -> Analysis:
     operation, form = "unknown", None
     services: list[str | None] = []
     loads: list[str] = []
+    names_dataset = False
 
     def term_iri(tok: Token) -> str | None:
         if tok.kind == "iri":
@@ -112,6 +114,8 @@ def analyse(text: str) -> Analysis:
                 operation, form = "query", word
             elif word in UPDATE_KEYWORDS:
                 operation = "update"
+        if word == "FROM" and operation == "query":
+            names_dataset = True
         if word == "SERVICE":
             j = i + 1
             if j < len(toks) and toks[j].kind == "word" and toks[j].text.upper() == "SILENT":
@@ -127,4 +131,4 @@ def analyse(text: str) -> Analysis:
                 if iri:
                     loads.append(iri)
         i += 1
-    return Analysis(operation, form, services, loads)
+    return Analysis(operation, form, services, loads, names_dataset)
