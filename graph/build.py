@@ -1,4 +1,8 @@
-"""`wsiskg build`: ontology + reference data + entries -> a validated store, swapped in atomically."""
+"""`wsiskg build`: ontology + reference data + entries -> a validated store, swapped in atomically.
+
+Besides the database, a build writes its similarity index (graph/simindex.py: every statement's
+term weights, whatever linkers ran), so the next ingest need not read the corpus from the store.
+"""
 from __future__ import annotations
 
 import shutil
@@ -10,12 +14,13 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import namespaces as ns
+from . import simindex
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
 from .store import EmbeddedStore, activate_database, database_path, new_database_path
-from .validate import (EntryError, Problem, Report, context_for, ontology_graph, parse_entry_bytes,
-                       read_entry_file, validate)
+from .validate import (Entry, EntryError, Problem, Report, available_cpus, ontology_graph, parse_entry_bytes,
+                       read_entry_file, validate_entries)
 
 
 class BuildFailed(Exception):
@@ -67,7 +72,7 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
     files.update(extra_entries or {})
     kept = kept_graph_files(store_root)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
-             *(["kept graphs"] if kept else []), "links", "validation"]
+             *(["kept graphs"] if kept else []), "links", "validation", "similarity index"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -113,22 +118,25 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
                 store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
 
         tick("validation")
-        problems = list(validate(reference, None, focus_all=True, file="reference data").problems)
-        for slug, (g, text, path) in entries.items():
-            problems += validate(g, context_for(g, store), text, str(path)).problems
-        for graph_iri, (g, path) in kept_graphs.items():
-            problems += validate(g, context_for(g, store), "", str(path)).problems
-        report = Report(problems)
+        to_validate = [Entry(reference, "", "reference data", whole=True),
+                       *(Entry(g, text, str(path)) for g, text, path in entries.values()),
+                       *(Entry(g, "", str(path)) for g, path in kept_graphs.values())]
+        report = Report(validate_entries(to_validate, store, workers=available_cpus()))
         if not report.conforms:
             raise BuildFailed(report)
 
-        store.set_version(previous_version + 1)
+        tick("similarity index")
+        version = previous_version + 1
+        simindex.save(simindex.read_corpus(store), store_root, db, version)
+        store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()
         store.close()
         activate_database(store_root, db)
-        return BuildResult(db, sizes, report.warnings, previous_version + 1)
     except BaseException:
         store.close()
         shutil.rmtree(db, ignore_errors=True)
+        simindex.index_path(store_root, db).unlink(missing_ok=True)
         raise
+    simindex.remove_other_indexes(store_root, db)
+    return BuildResult(db, sizes, report.warnings, version)

@@ -1,25 +1,32 @@
 """`wsiskg ingest FILE`: an outcome document -> entries -> links -> validation -> store, atomically.
 
-Order of work, so that nothing is half-done: parse and build everything in memory; validate; write
-the entry file (atomically) into the store's entries folder, so every later rebuild keeps it; then
-replace the document's graph, its links graph and the similarity graph in one transaction. An
-unreadable or invalid document stops before anything is written.
+Order of work, so that nothing is half-done: parse and build everything in memory; validate; score
+the document's statements against the corpus; write the entry file (atomically) into the store's
+entries folder, so every later rebuild keeps it; then, in one transaction, replace the document's
+graph and its links graph and swap its pairs in the similarity graph. An unreadable or invalid
+document stops before anything is written.
+
+Similarity is incremental: only the pairs with one of the document's statements are computed (its
+rows against every statement of the corpus, idf over the whole corpus with the document in it), so
+they are exactly the pairs the all-pairs computation would give the document. Pairs between two
+other documents stay as they were, scored with the idf of their time; `wsiskg build` recomputes
+them all. The corpus comes from the similarity index (graph/simindex.py), which is written back
+after the commit; when it is missing or stale the corpus is read from the store instead.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 
 from . import namespaces as ns
+from . import simindex
 from .link import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
-from .similarity import STATEMENTS_QUERY, similar_pairs, similarity_ntriples
-from .store import EmbeddedStore
+from .similarity import Corpus, insert_pairs_update, remove_document_pairs_update
+from .store import EmbeddedStore, database_path, replace_graphs_update
 from .validate import EntryError, Problem, context_for, parse_entry_bytes, validate
 
 TEXT = URIRef(ns.WSIS + "text")
@@ -38,7 +45,7 @@ class IngestResult:
     slug: str
     statements: int
     links: int
-    similar_pairs: int
+    similar_pairs: int  # pairs between the document's statements and those of other documents
     entry_file: Path
     counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -94,27 +101,13 @@ def to_turtle(doc: ParsedDocument, slug: str, filename: str) -> str:
     return "\n".join(out)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress=None) -> IngestResult:
     path = Path(path)
     slug = ns.slugify(slug or path.stem)
     if not slug:
         raise IngestError(f"{path}: cannot make a document name from the file name; pass --slug")
-    tick = progress(["parse", "link", "validate", "store"]) if progress else (lambda label: None)
+    tick = progress(["parse", "link", "validate", "similarity index", "similarity index: reading the store",
+                     "similarity", "store"]) if progress else (lambda label: None)
 
     tick("parse")
     text = read_document(path)
@@ -130,7 +123,11 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
     except EntryError as exc:  # a bug in to_turtle, not the user's fault; still say what happened
         raise IngestError(f"{path}: could not express the document as RDF: {exc}") from None
 
+    database = database_path(store_root)
     store = EmbeddedStore.open(store_root)
+    if database_path(store_root) != database:
+        database = None  # a build swapped the store while it opened: not sure which index is ours
+    warnings = list(doc.warnings)
     try:
         tick("link")
         linker = Linker.from_store(store)
@@ -150,22 +147,33 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
             raise IngestError(f"{path}: the document's entries break {len(report.violations)} shape constraint(s); "
                               "nothing was changed", report.violations)
 
+        tick("similarity index")
+        corpus = simindex.load(store_root, database, store.version()) if database else None
+        if corpus is None:  # missing, or stale (another database, or a write since): slower, same result
+            tick("similarity index: reading the store")
+            corpus = simindex.read_corpus(store)
+        tick("similarity")
+        doc_iri = ns.entity("doc", slug)
+        mine = [(str(s), str(entries.value(s, TEXT)), doc_iri) for s in sorted(set(entries.subjects(TEXT)))]
+        corpus = corpus.without_document(doc_iri).plus(Corpus.from_items(mine))
+        pairs = corpus.pairs(corpus.rows_of(doc_iri))
+
         tick("store")
-        others = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows
-                  if d.value != ns.entity("doc", slug)]
-        mine = [(str(s), str(entries.value(s, TEXT)), ns.entity("doc", slug))
-                for s in sorted({s for s in entries.subjects(TEXT)})]
-        pairs = similar_pairs(others + mine)
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
-        _atomic_write(entry_file, turtle.encode("utf-8"))
-        store.replace_graphs({
-            ns.doc_graph(slug): entries.serialize(format="nt", encoding="utf-8"),
-            ns.links_graph(slug): link_data,
-            ns.links_graph("similarity"): similarity_ntriples(pairs),
-        })
+        simindex.atomic_write(entry_file, turtle.encode("utf-8"))
+        graphs = replace_graphs_update({ns.doc_graph(slug): entries.serialize(format="nt", encoding="utf-8"),
+                                        ns.links_graph(slug): link_data})
+        store.update(" ;\n".join(part for part in (remove_document_pairs_update(doc_iri), graphs,
+                                                    insert_pairs_update(pairs)) if part))
+        if database:
+            try:
+                simindex.save(corpus, store_root, database, store.version())
+            except OSError as exc:  # the store has the document; the old index is stale and will not be used
+                warnings.append(f"the similarity index could not be saved ({exc.strerror}); the next ingest reads "
+                                "the store instead")
     finally:
         store.close()
     counts = {}
     for st in doc.statements:
         counts[st.kind] = counts.get(st.kind, 0) + 1
-    return IngestResult(slug, len(doc.statements), len(links), len(pairs), entry_file, counts, list(doc.warnings))
+    return IngestResult(slug, len(doc.statements), len(links), len(pairs), entry_file, counts, warnings)

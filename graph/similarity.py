@@ -7,7 +7,9 @@ content stems, so two statements that only share a few frequent words are not li
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter
@@ -62,46 +64,141 @@ class Pair:
     shared: int
 
 
+def tf_weight(tf: int) -> float:
+    """A term's raw weight in a statement, before idf: 1 + log(term frequency)."""
+    return 1 + math.log(tf)
+
+
+@dataclass
+class Corpus:
+    """Statements as rows of raw term weights (`tf_weight`, no idf), ready to score against each other.
+
+    Both the all-pairs computation (`similar_pairs`) and the incremental one (`graph/ingest.py`: one
+    document's rows against every row) score through `pairs`, with idf computed there over the rows
+    present. The vocabulary is kept sorted, so a row's terms are always summed in the same order: a
+    pair scores to the same bits whichever other statements the corpus holds.
+    """
+
+    statements: list[str]  # row -> statement IRI
+    row_documents: np.ndarray  # row -> index into `documents` (int32)
+    documents: list[str]
+    vocabulary: list[str]  # sorted
+    weights: sparse.csr_matrix  # rows x vocabulary, sorted column indices
+    df: np.ndarray  # per vocabulary entry: how many rows hold it (int64)
+
+    @classmethod
+    def from_items(cls, items: list[tuple[str, str, str]]) -> "Corpus":
+        """items: (statement IRI, text, document IRI)."""
+        counts = [Counter(features(text)) for _, text, _ in items]
+        vocabulary = sorted(set().union(*counts)) if counts else []
+        position = {feature: j for j, feature in enumerate(vocabulary)}
+        indptr, indices, data = [0], [], []
+        for row in counts:
+            columns = sorted(position[feature] for feature in row)
+            indices += columns
+            data += [tf_weight(row[vocabulary[j]]) for j in columns]
+            indptr.append(len(indices))
+        weights = sparse.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32),
+                                     np.array(indptr, dtype=np.int64)), shape=(len(items), len(vocabulary)))
+        documents = sorted({document for _, _, document in items})
+        code = {document: k for k, document in enumerate(documents)}
+        return cls([s for s, _, _ in items], np.array([code[d] for _, _, d in items], dtype=np.int32), documents,
+                   vocabulary, weights, np.bincount(weights.indices, minlength=len(vocabulary)).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def rows_of(self, document: str) -> np.ndarray:
+        if document not in self.documents:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.row_documents == self.documents.index(document))
+
+    def without_document(self, document: str) -> "Corpus":
+        """The corpus minus the rows of `document` (terms no other row holds leave the vocabulary)."""
+        gone = self.rows_of(document)
+        if len(gone) == 0:
+            return self
+        keep = np.ones(len(self), dtype=bool)
+        keep[gone] = False
+        df = self.df - np.bincount(self.weights[gone].indices, minlength=len(self.vocabulary))
+        weights, vocabulary = self.weights[keep], self.vocabulary
+        used = df > 0
+        if not used.all():
+            new_column = np.cumsum(used) - 1
+            weights = sparse.csr_matrix((weights.data, new_column[weights.indices].astype(np.int32), weights.indptr),
+                                        shape=(weights.shape[0], int(used.sum())))
+            df, vocabulary = df[used], [f for f, u in zip(vocabulary, used) if u]
+        statements = [s for s, k in zip(self.statements, keep) if k]
+        return Corpus(statements, self.row_documents[keep], self.documents, vocabulary, weights, df)
+
+    def plus(self, other: "Corpus") -> "Corpus":
+        """Both corpora's rows (this one's first) over the union of their vocabularies."""
+        known = set(self.vocabulary)
+        added = sorted(f for f in other.vocabulary if f not in known)
+        # Each old column moves right by the number of added terms sorting before it; both mappings
+        # keep the columns' order, so the rows stay sorted.
+        insert_at = np.array([bisect.bisect_left(self.vocabulary, f) for f in added], dtype=np.int64)
+        old_to_new = np.arange(len(self.vocabulary)) + np.searchsorted(insert_at, np.arange(len(self.vocabulary)),
+                                                                       side="right")
+        vocabulary = list(heapq.merge(self.vocabulary, added))
+        other_to_new = np.array([bisect.bisect_left(vocabulary, f) for f in other.vocabulary], dtype=np.int64)
+        df = np.zeros(len(vocabulary), dtype=np.int64)
+        df[old_to_new] += self.df
+        df[other_to_new] += other.df
+        mine = sparse.csr_matrix((self.weights.data, old_to_new[self.weights.indices], self.weights.indptr),
+                                 shape=(len(self), len(vocabulary)))
+        theirs = sparse.csr_matrix((other.weights.data, other_to_new[other.weights.indices], other.weights.indptr),
+                                   shape=(len(other), len(vocabulary)))
+        documents = self.documents + [d for d in other.documents if d not in self.documents]
+        code = np.array([documents.index(d) for d in other.documents], dtype=np.int32)
+        row_documents = np.concatenate([self.row_documents, code[other.row_documents]]).astype(np.int32)
+        return Corpus(self.statements + other.statements, row_documents, documents, vocabulary,
+                      sparse.vstack([mine, theirs], format="csr"), df)
+
+    def pairs(self, rows: np.ndarray | None = None, threshold: float = THRESHOLD,
+              min_shared: int = MIN_SHARED_STEMS) -> list[Pair]:
+        """Similar pairs of statements of different documents with at least one of them in `rows`
+        (default: every row, i.e. all pairs), each once, named in IRI order (`a` < `b`)."""
+        n = len(self)
+        if n < 2:
+            return []
+        idf = np.log((n + 1) / (self.df + 1)) + 1
+        matrix = self.weights.copy()
+        matrix.data = matrix.data * idf[matrix.indices]
+        norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+        norms[norms == 0] = 1.0
+        matrix.data = np.repeat(1.0 / norms, np.diff(matrix.indptr)) * matrix.data
+        transposed = matrix.T.tocsr()
+        unigram = np.array([" " not in f for f in self.vocabulary], dtype=bool)
+        presence = sparse.csr_matrix((unigram[matrix.indices].astype(np.int32), matrix.indices, matrix.indptr),
+                                     shape=matrix.shape)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        queried = np.zeros(n, dtype=bool)
+        queried[rows] = True
+        groups = self.row_documents
+        pairs = []
+        for start in range(0, len(rows), BLOCK):
+            block_rows = rows[start:start + BLOCK]
+            block = (matrix[block_rows] @ transposed).tocoo()
+            r, c, s = block_rows[block.row], block.col, block.data
+            # A pair of two queried rows is taken once, from its lower row.
+            keep = (s >= threshold) & (groups[r] != groups[c]) & (~queried[c] | (r < c))
+            r, c, s = r[keep], c[keep], s[keep]
+            if len(r) == 0:
+                continue
+            shared = np.asarray(presence[r].multiply(presence[c]).sum(axis=1)).ravel()
+            for i, j, score, k in zip(r, c, s, shared):
+                if k >= min_shared:
+                    a, b = sorted((self.statements[i], self.statements[j]))
+                    pairs.append(Pair(a, b, round(float(min(score, 1.0)), 3), int(k)))
+        pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+        return pairs
+
+
 def similar_pairs(items: list[tuple[str, str, str]], threshold: float = THRESHOLD,
                   min_shared: int = MIN_SHARED_STEMS) -> list[Pair]:
-    """items: (statement IRI, text, group); pairs within one group (a document) are skipped."""
-    if len(items) < 2:
-        return []
-    docs = [Counter(features(text)) for _, text, _ in items]
-    vocabulary: dict[str, int] = {}
-    df = Counter()
-    for counts in docs:
-        df.update(counts.keys())
-    n = len(docs)
-    rows, cols, vals = [], [], []
-    for i, counts in enumerate(docs):
-        for feature, tf in counts.items():
-            j = vocabulary.setdefault(feature, len(vocabulary))
-            rows.append(i)
-            cols.append(j)
-            vals.append((1 + math.log(tf)) * (math.log((n + 1) / (df[feature] + 1)) + 1))
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n, len(vocabulary)), dtype=np.float64)
-    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
-    norms[norms == 0] = 1.0
-    matrix = sparse.diags(1.0 / norms) @ matrix
-    unigram = np.array([" " not in f for f in sorted(vocabulary, key=vocabulary.get)])
-    presence = (matrix[:, unigram] > 0).astype(np.int32).tocsr()
-    groups = np.array([g for _, _, g in items])
-    pairs = []
-    for start in range(0, n, BLOCK):
-        block = (matrix[start:start + BLOCK] @ matrix.T).tocoo()
-        keep = (block.data >= threshold) & (block.row + start < block.col)
-        r, c, s = block.row[keep] + start, block.col[keep], block.data[keep]
-        different = groups[r] != groups[c]
-        r, c, s = r[different], c[different], s[different]
-        if len(r) == 0:
-            continue
-        shared = np.asarray(presence[r].multiply(presence[c]).sum(axis=1)).ravel()
-        for i, j, score, k in zip(r, c, s, shared):
-            if k >= min_shared:
-                pairs.append(Pair(items[i][0], items[j][0], round(float(min(score, 1.0)), 3), int(k)))
-    pairs.sort(key=lambda p: (-p.score, p.a, p.b))
-    return pairs
+    """All pairs. items: (statement IRI, text, group); pairs within one group (a document) are skipped."""
+    return Corpus.from_items(items).pairs(threshold=threshold, min_shared=min_shared)
 
 
 STATEMENTS_QUERY = """
@@ -127,6 +224,25 @@ def similarity_ntriples(pairs: list[Pair]) -> bytes:
             f"{node} <{ns.WSIS}evidenceText> {_lit(f'{pair.shared} shared content words')} .",
         ]
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def remove_document_pairs_update(document: str) -> str:
+    """SPARQL Update that removes from the similarity graph every pair with a statement derived from
+    `document`: both `wsis:similarTo` triples and the pair's `wsis:LinkAssertion`. It finds the
+    statements in the store, so it must run before the document's own graph is replaced."""
+    graph, sim, rdf = ns.links_graph("similarity"), ns.WSIS + "similarTo", ns.RDF
+    statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
+    return (f"DELETE {{ GRAPH <{graph}> {{ ?statement <{sim}> ?other . ?other <{sim}> ?statement }} }}\n"
+            f"WHERE {{ {statements} GRAPH <{graph}> {{ {{ ?statement <{sim}> ?other }} UNION {{ ?other <{sim}> ?statement }} }} }} ;\n"
+            f"DELETE {{ GRAPH <{graph}> {{ ?link ?p ?o }} }}\n"
+            f"WHERE {{ {statements} GRAPH <{graph}> {{ {{ ?link <{rdf}subject> ?statement }} UNION {{ ?link <{rdf}object> ?statement }}"
+            f" ?link <{rdf}predicate> <{sim}> ; ?p ?o }} }}")
+
+
+def insert_pairs_update(pairs: list[Pair]) -> str:
+    """SPARQL Update that adds `pairs` to the similarity graph (empty text for no pairs)."""
+    body = similarity_ntriples(pairs).decode("utf-8")
+    return f"INSERT DATA {{ GRAPH <{ns.links_graph('similarity')}> {{\n{body}}} }}" if body else ""
 
 
 def compute(store) -> dict[str, bytes]:

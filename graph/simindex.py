@@ -1,0 +1,125 @@
+"""The similarity index: every statement's term weights, kept beside the store, so an ingest scores
+the new document against the corpus without reading and tokenising every statement's text again.
+
+`<store>/index/similarity-<database folder>.npz` holds a `similarity.Corpus` (raw 1 + log tf
+weights, document frequencies, the sorted vocabulary, statement IRIs and their documents) and the
+database folder and store version it describes. `wsiskg build` writes it for the database it
+builds, whatever linkers run; `ingest` loads it, swaps the document's rows and writes it back after
+the store commit. An index of another database, or of another version of this one (a write through
+the server's /update, an import, or a crash between an ingest's commit and its index write), is
+stale: it is never used, and the corpus is read from the store again (slower, same result).
+
+Only numbers and UTF-8 bytes are stored, and files are read with `allow_pickle=False`.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from .similarity import STATEMENTS_QUERY, Corpus
+from .store import fsync_dir
+
+FORMAT = 1
+INDEX_DIR = "index"
+LEFTOVER_SECONDS = 3600
+
+
+def index_path(store_root: Path, database: Path) -> Path:
+    return Path(store_root) / INDEX_DIR / f"similarity-{Path(database).name}.npz"
+
+
+def read_corpus(store) -> Corpus:
+    """The corpus from the store itself: every statement's text, tokenised."""
+    return Corpus.from_items([(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows])
+
+
+def _pack(strings: list[str]) -> np.ndarray:
+    return np.frombuffer("\n".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpack(array: np.ndarray, count: int) -> list[str]:
+    strings = array.tobytes().decode("utf-8").split("\n") if count else []
+    if len(strings) != count:
+        raise ValueError("string table does not match its count")
+    return strings
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def save(corpus: Corpus, store_root: Path, database: Path, version: int) -> Path:
+    """Write the index of `database` at store version `version`."""
+    weights = corpus.weights
+    buffer = io.BytesIO()
+    np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
+             shape=np.array(weights.shape, dtype=np.int64), indptr=weights.indptr, indices=weights.indices,
+             weights=weights.data, df=corpus.df, vocabulary=_pack(corpus.vocabulary),
+             statements=_pack(corpus.statements), documents=_pack(corpus.documents),
+             document_count=np.int64(len(corpus.documents)), row_documents=corpus.row_documents)
+    path = index_path(store_root, database)
+    atomic_write(path, buffer.getvalue())
+    return path
+
+
+def load(store_root: Path, database: Path, version: int) -> Corpus | None:
+    """The index of `database` at `version`; None when it is missing, unreadable, or stale."""
+    try:
+        with np.load(index_path(store_root, database), allow_pickle=False) as stored:
+            if int(stored["format"]) != FORMAT or int(stored["version"]) != version \
+                    or _unpack(stored["database"], 1) != [Path(database).name]:
+                return None
+            rows, columns = (int(x) for x in stored["shape"])
+            weights = sparse.csr_matrix((stored["weights"], stored["indices"], stored["indptr"]), shape=(rows, columns))
+            weights.check_format(full_check=True)
+            corpus = Corpus(_unpack(stored["statements"], rows), stored["row_documents"],
+                            _unpack(stored["documents"], int(stored["document_count"])),
+                            _unpack(stored["vocabulary"], columns), weights, stored["df"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if len(corpus.row_documents) != rows or len(corpus.df) != columns or \
+            (rows and not 0 <= corpus.row_documents.min() <= corpus.row_documents.max() < len(corpus.documents)):
+        return None
+    return corpus
+
+
+def current(store, store_root: Path, database: Path) -> tuple[Corpus, bool]:
+    """The corpus of the open store: from its index when fresh, else from the store (and False)."""
+    corpus = load(store_root, database, store.version())
+    return (corpus, True) if corpus is not None else (read_corpus(store), False)
+
+
+def remove_other_indexes(store_root: Path, database: Path) -> None:
+    """Delete the index files of every database but `database` (replaced or half-built ones), and
+    temporary files a crash left (only old ones: a running ingest may be writing one now)."""
+    keep = index_path(store_root, database)
+    folder = Path(store_root) / INDEX_DIR
+    for path in folder.glob("similarity-*.npz"):
+        if path != keep:
+            path.unlink(missing_ok=True)
+    for path in folder.glob(".similarity-*.npz.*"):
+        try:
+            if time.time() - path.stat().st_mtime > LEFTOVER_SECONDS:
+                path.unlink()
+        except OSError:
+            pass

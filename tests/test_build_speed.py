@@ -1,0 +1,102 @@
+"""Issue 7: the build validates entries in batches (one pyshacl run and one context query each), in
+several processes, and reports exactly the problems that validating each entry alone reports, with
+the same file and line."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO
+from test_build_validate import BROKEN, DOC, GOOD, PREFIXES
+from wsiskg.graph.build import BuildFailed, build, entry_files
+from wsiskg.graph.keep import kept_graph_files
+from wsiskg.graph.store import EmbeddedStore
+from wsiskg.graph.validate import Entry, context_for, read_entry_file, validate, validate_entries
+
+ID = "https://w3id.org/wsis-kg/id/"
+
+
+def broken_entries(folder) -> None:
+    """Each broken case twice: with the shared test-doc IRIs (so the files share subjects and must not
+    be validated together) and renamed to a document of its own (so they can be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "good.ttl").write_text(PREFIXES + DOC + GOOD)
+    for n, case in enumerate(sorted(BROKEN)):
+        body = PREFIXES + DOC + BROKEN[case][0]
+        (folder / f"broken-{n}-shared.ttl").write_text(body)
+        (folder / f"broken-{n}-own.ttl").write_text(body.replace("/test-doc", f"/test-doc-{n}"))
+
+
+def one_at_a_time(paths, store) -> list[tuple]:
+    """What validating each file alone (the build's former way) reports, in order."""
+    problems = []
+    for path in paths:
+        g, text = read_entry_file(path)
+        problems += validate(g, context_for(g, store), text, str(path)).problems
+    return [as_tuple(p) for p in problems]
+
+
+def as_tuple(p) -> tuple:
+    return p.file, p.line, p.severity, p.message, p.focus, p.path, p.value, p.shape
+
+
+def test_failed_build_reports_what_each_entry_alone_reports(fresh_store):
+    broken_entries(fresh_store / "entries")
+    with pytest.raises(BuildFailed) as failed:
+        build(fresh_store)
+    # The build's store is gone with the failure; the entries point only to reference data, which
+    # the current store describes the same way.
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        expected = one_at_a_time(entry_files(fresh_store).values(), store)
+    reported = [as_tuple(p) for p in failed.value.report.problems]
+    assert reported == expected
+    violations = {(file.rsplit("/", 1)[1], line) for file, line, severity, *_ in reported if severity == "Violation"}
+    statement_line = 1 + PREFIXES.count("\n") + DOC.count("\n")
+    assert {f"broken-{n}-{kind}.ttl" for n in range(len(BROKEN)) for kind in ("shared", "own")} \
+        <= {file for file, line in violations if line == statement_line}
+    assert not any(file == "good.ttl" for file, _ in violations)
+
+
+SUBCLASS = f"""<{ID}class/special-session> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <https://w3id.org/wsis-kg/ontology#Session> .
+<{ID}session/special> a <{ID}class/special-session> .
+"""
+
+
+def class_entries(folder) -> None:
+    """Two entries that each check alone differently than together: `uses-special` links to a session
+    of a subclass of wsis:Session, which it does not describe (so, alone, wsis:fromSession fails);
+    `names-special` mentions the subclass, so its context describes it as a subclass of wsis:Session."""
+    uses = (PREFIXES + DOC + GOOD).replace("/test-doc", "/uses-special").replace(
+        "wsis:sourceLine", f"wsis:fromSession <{ID}session/special> ;\n    wsis:sourceLine")
+    names = (PREFIXES + DOC + GOOD).replace("/test-doc", "/names-special").replace(
+        "a wsis:Recommendation ;", f"a wsis:Recommendation , <{ID}class/special-session> ;")
+    (folder / "uses-special.ttl").write_text(uses)
+    (folder / "names-special.ttl").write_text(names)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_batches_match_one_at_a_time(fresh_store, workers):
+    """The shipped entries, the broken ones, two entries whose class descriptions would interfere,
+    and a kept links graph about a shipped document's statements (it shares subjects with that
+    document's entry), in one or two processes."""
+    folder = fresh_store / "extra"
+    broken_entries(folder)
+    class_entries(folder)
+    with EmbeddedStore.open(fresh_store) as store:
+        store.replace_graphs({f"{ID}graph/import/test-classes": SUBCLASS.encode()})
+        statements = store.query(f"SELECT ?s WHERE {{ ?s <http://www.w3.org/ns/prov#wasDerivedFrom> "
+                                 f"<{ID}doc/wsis-forum-2025-session-440> }} ORDER BY ?s LIMIT 3").values("s")
+        kept = fresh_store / "graphs" / "links" / "test-links.nt"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text("".join(f"<{s}> <https://w3id.org/wsis-kg/ontology#mentionsEntity> <{ID}action-line/C3> .\n"
+                                for s in statements))
+        store.replace_graphs({iri: path.read_bytes() for iri, path in kept_graph_files(fresh_store).items()})
+        paths = [*entry_files(None).values(), *sorted(folder.glob("*.ttl"))]
+        entries = [Entry(*read_entry_file(path), str(path)) for path in paths]
+        g, _ = read_entry_file(kept)
+        entries.append(Entry(g, "", str(kept)))
+        expected = one_at_a_time(paths, store) + [as_tuple(p) for p in validate(g, context_for(g, store), "", str(kept)).problems]
+        reported = [as_tuple(p) for p in validate_entries(entries, store, workers=workers)]
+    assert reported == expected
+    assert sum(1 for file, *_ in reported if file == str(kept)) == 3  # each link to an action line, not a UN body or process
+    assert any(file.endswith("uses-special.ttl") and path.endswith("#fromSession") and severity == "Violation"
+               for file, _, severity, _, _, path, *_ in reported)

@@ -1,0 +1,177 @@
+"""Issue 7: ingest scores only the new document's pairs (the same as the all-pairs computation would),
+swaps them in one transaction, and keeps a similarity index beside the store that is used only when
+it describes the store as it is."""
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from conftest import REPO, wsiskg
+from wsiskg.graph import namespaces as ns
+from wsiskg.graph import simindex
+from wsiskg.graph.build import build
+from wsiskg.graph.similarity import STATEMENTS_QUERY, similar_pairs
+from wsiskg.graph.store import EmbeddedStore, database_path
+
+FIXTURES = REPO / "tests" / "fixtures"
+REWORDED = FIXTURES / "reworded_session_440.txt"
+ORIGINAL_440 = REPO / "graph" / "sources" / "000_319479e8c5ebbfb1.txt"
+SIM = ns.links_graph("similarity")
+STORED_PAIRS = f"""
+PREFIX wsis: <{ns.WSIS}>
+PREFIX rdf: <{ns.RDF}>
+SELECT ?a ?b ?score ?evidence WHERE {{ GRAPH <{SIM}> {{
+    ?link a wsis:LinkAssertion ; rdf:subject ?a ; rdf:predicate wsis:similarTo ; rdf:object ?b ;
+          wsis:score ?score ; wsis:evidenceText ?evidence }} }}"""
+
+
+def doc(slug: str) -> str:
+    return ns.entity("doc", slug)
+
+
+def statement_rows(store) -> list[tuple[str, str, str]]:
+    return [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows]
+
+
+def stored_pairs(root: Path) -> set[tuple]:
+    """Every pair in the similarity graph, checked to be stored whole (both directions, one node)."""
+    with EmbeddedStore.open(root, read_only=True) as store:
+        pairs = {(a.value, b.value, Decimal(s.value), e.value) for a, b, s, e in store.query(STORED_PAIRS).rows}
+        directed = {(a.value, b.value) for a, b in store.query(
+            f"SELECT ?a ?b WHERE {{ GRAPH <{SIM}> {{ ?a <{ns.WSIS}similarTo> ?b }} }}").rows}
+        nodes = int(store.query(f"SELECT (COUNT(DISTINCT ?l) AS ?n) WHERE {{ GRAPH <{SIM}> {{ ?l ?p ?o }} "
+                                f"FILTER(!STRSTARTS(STR(?l), '{ns.ID}statement/')) }}").rows[0][0].value)
+    assert directed == {(a, b) for a, b, _, _ in pairs} | {(b, a) for a, b, _, _ in pairs}
+    assert nodes == len(pairs), "a link node without its pair, or a pair without its node"
+    return pairs
+
+
+def all_pairs_of(root: Path, slug: str) -> set[tuple]:
+    """What the all-pairs computation over every statement of the store gives the document."""
+    with EmbeddedStore.open(root, read_only=True) as store:
+        rows = statement_rows(store)
+    mine = {s for s, _, d in rows if d == doc(slug)}
+    assert mine, slug
+    return {(p.a, p.b, Decimal(f"{p.score:.3f}"), f"{p.shared} shared content words")
+            for p in similar_pairs(rows) if p.a in mine or p.b in mine}
+
+
+def pairs_of(pairs: set[tuple], slug: str) -> set[tuple]:
+    prefix = ns.entity("statement", slug) + "/"
+    return {p for p in pairs if p[0].startswith(prefix) or p[1].startswith(prefix)}
+
+
+def index_rows(corpus) -> dict[str, tuple[str, dict[str, float]]]:
+    """statement -> (document, {term: raw weight}): the index's content, whatever its row order."""
+    out = {}
+    for row, statement in enumerate(corpus.statements):
+        weights = corpus.weights[row]
+        out[statement] = (corpus.documents[corpus.row_documents[row]],
+                          {corpus.vocabulary[j]: w for j, w in zip(weights.indices, weights.data)})
+    return out
+
+
+def assert_index_matches_store(root: Path) -> None:
+    """The saved index describes this database at its version, row for row as the store reads."""
+    with EmbeddedStore.open(root, read_only=True) as store:
+        corpus = simindex.load(root, database_path(root), store.version())
+        assert corpus is not None, "no fresh index after the write"
+        from_store = simindex.read_corpus(store)
+    assert index_rows(corpus) == index_rows(from_store)
+    assert np.array_equal(corpus.df, np.bincount(corpus.weights.indices, minlength=len(corpus.vocabulary)))
+
+
+def test_ingested_pairs_are_the_all_pairs_ones(fresh_store):
+    wsiskg("ingest", REWORDED, store=fresh_store, check=True)
+    stored = stored_pairs(fresh_store)
+    expected = all_pairs_of(fresh_store, "reworded-session-440")
+    assert pairs_of(stored, "reworded-session-440") == expected
+    originals = {(a, b) for a, b, _, _ in expected if "/wsis-forum-2025-session-440/" in a + b}
+    assert len(originals) == len(expected) == 16
+    assert_index_matches_store(fresh_store)
+
+
+def test_reingest_replaces_the_documents_pairs_and_keeps_the_others(fresh_store, tmp_path):
+    copy = tmp_path / "copy-440.txt"
+    shutil.copy(ORIGINAL_440, copy)
+    reworded = tmp_path / "reworded.txt"
+    reworded.write_text(REWORDED.read_text())
+    wsiskg("ingest", reworded, store=fresh_store, check=True)
+    wsiskg("ingest", copy, store=fresh_store, check=True)  # pairs with session 440 and with the reworded copy
+    before = stored_pairs(fresh_store)
+    assert pairs_of(before, "copy-440") == all_pairs_of(fresh_store, "copy-440")
+    assert any("/reworded/" in a + b for a, b, _, _ in pairs_of(before, "copy-440"))
+
+    # Drop the first key issue: the statements renumber, the last one (16) disappears.
+    text = reworded.read_text()
+    first = next(line for line in text.splitlines() if line.startswith("- "))
+    reworded.write_text(text.replace(first + "\n", ""))
+    wsiskg("ingest", reworded, store=fresh_store, check=True)
+    after = stored_pairs(fresh_store)
+    assert pairs_of(after, "reworded") == all_pairs_of(fresh_store, "reworded")
+    assert not any(ns.entity("statement", "reworded", "16") in (a, b) for a, b, _, _ in after)
+    # The pairs without the re-ingested document are kept exactly as they were.
+    assert after - pairs_of(after, "reworded") == before - pairs_of(before, "reworded")
+    assert_index_matches_store(fresh_store)
+
+
+def test_stale_or_missing_index_gives_the_same_result(fresh_store, tmp_path):
+    """Missing, of another version (a crash between an ingest's commit and its index write), or of
+    another database: each is detected and the corpus is read from the store, with the same result."""
+    copy = tmp_path / "copy-440.txt"
+    shutil.copy(ORIGINAL_440, copy)
+    database = database_path(fresh_store)
+    as_built = tmp_path / "as-built.npz"
+    shutil.copy(simindex.index_path(fresh_store, database), as_built)
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        corpus_as_built = simindex.load(fresh_store, database, store.version())
+    wsiskg("ingest", copy, store=fresh_store, check=True)  # bumps the version and rewrites the index
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        version = store.version()
+    # The same stale corpus, said to be of another database at the current version.
+    other_database = simindex.save(corpus_as_built, tmp_path, Path("db-another-store"), version)
+
+    stores = {}
+    for case in ("fresh", "missing", "older version", "other database"):
+        stores[case] = tmp_path / case
+        shutil.copytree(fresh_store, stores[case], symlinks=True)
+    simindex.index_path(stores["missing"], database).unlink()
+    # Both stale files lack copy-440's statements: used, they would lose the copy's pairs.
+    shutil.copy(as_built, simindex.index_path(stores["older version"], database))
+    shutil.copy(other_database, simindex.index_path(stores["other database"], database))
+
+    results = {}
+    for case, root in stores.items():
+        wsiskg("ingest", REWORDED, store=root, check=True)
+        results[case] = stored_pairs(root)
+        assert_index_matches_store(root)
+    assert pairs_of(results["fresh"], "reworded-session-440") == all_pairs_of(stores["fresh"], "reworded-session-440")
+    assert any("/copy-440/" in a + b for a, b, _, _ in pairs_of(results["fresh"], "reworded-session-440"))
+    for case in ("missing", "older version", "other database"):
+        assert results[case] == results["fresh"], case
+
+
+def test_failed_ingest_leaves_the_index_as_it_was(fresh_store, tmp_path):
+    index = simindex.index_path(fresh_store, database_path(fresh_store))
+    before = index.read_bytes()
+    binary = tmp_path / "scan.txt"
+    binary.write_bytes(b"%PDF-1.7\x00\x01\x02" * 50)
+    assert wsiskg("ingest", binary, store=fresh_store).returncode == 1
+    assert index.read_bytes() == before
+
+
+def test_build_indexes_every_statement_whatever_the_linkers(fresh_store):
+    old_database = database_path(fresh_store)
+    old_index = simindex.index_path(fresh_store, old_database)
+    assert old_index.exists()
+    build(fresh_store, linkers=[])  # no similarity linker at all
+    database = database_path(fresh_store)
+    assert database != old_database
+    assert_index_matches_store(fresh_store)
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        assert len(simindex.load(fresh_store, database, store.version())) == len(statement_rows(store)) > 300
+    # The replaced database's index is gone; only the current one's remains.
+    assert [p.name for p in (fresh_store / "index").iterdir()] == [simindex.index_path(fresh_store, database).name]
