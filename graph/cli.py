@@ -260,7 +260,8 @@ def export(ctx, graph_iri, fmt):
 @click.option("--max-data-bytes", default=10_000_000, show_default=True, type=int,
               help="Largest request accepted on /validate, /data and /update (413 beyond).")
 @click.option("--memory", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Query workers copy the store into memory (auto: up to 1M quads).")
+              help="Query workers copy the store into memory (auto: when every worker's copy fits in half "
+                   "the free memory, up to 10M quads).")
 @click.option("--queries-dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="Serve the named queries of this folder instead of the shipped ones.")
 @click.option("--cache-mb", default=256, show_default=True, type=click.IntRange(min=0),

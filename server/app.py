@@ -99,7 +99,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
 
     backend = app.extensions["wsiskg"].backend
     responses = ResponseCache(app.wsgi_app, backend.key, max_bytes=config.cache_mb * 2 ** 20 // 2,
-                              max_body_bytes=config.max_query_bytes)
+                              max_request_bytes=config.max_query_bytes)
     app.wsgi_app = responses
 
     @app.route("/health")

@@ -47,6 +47,7 @@ class Backend:
             self._snapshot()
         spec = WorkerSpec(store_root=None if config.remote else str(config.store_root), endpoint=config.endpoint,
                           timeout=config.timeout, memory=config.memory, memory_max_quads=config.memory_max_quads,
+                          workers=config.workers,
                           initial_version=self.version, initial_key=self.key())
         self.executor = Executor(spec, size=config.workers, timeout=config.timeout)
 

@@ -178,11 +178,11 @@ def _matches(if_none_match: str, etag: str) -> bool:
 class ResponseCache:
     """WSGI middleware keeping 200 responses of read routes for the current version of the data."""
 
-    def __init__(self, app, identity: Callable[[], object], max_bytes: int, max_body_bytes: int):
+    def __init__(self, app, identity: Callable[[], object], max_bytes: int, max_request_bytes: int):
         self.app = app
         self.identity = identity
-        self.entries = BoundedCache(max_bytes)
-        self.max_body_bytes = max_body_bytes
+        self.entries = BoundedCache(max_bytes)  # one response may take a quarter of it
+        self.max_request_bytes = max_request_bytes  # POST bodies longer than this are not keyed on
 
     def __call__(self, environ, start_response):
         if not _cacheable(environ):
@@ -210,7 +210,7 @@ class ResponseCache:
             return self._send(environ, start_response, status, headers, body, etag=None,
                               state="bypass" if skip else "miss")
         etag = _etag(body)
-        if "no-store" not in directives and len(body) <= self.max_body_bytes:
+        if "no-store" not in directives:
             self.entries.put(identity, key, (status, headers, body, etag),
                              len(body) + sum(len(k) + len(v) for k, v in headers) + 256)
         return self._send(environ, start_response, status, headers, body, etag, state="bypass" if skip else "miss")
@@ -222,7 +222,7 @@ class ResponseCache:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return None
-        if length > self.max_body_bytes:
+        if length > self.max_request_bytes:
             return None
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -279,16 +279,22 @@ class Warmer:
     def stop(self) -> None:
         self._stop.set()
 
+    ATTEMPTS = 3  # passes over the queries for one version of the data, while some fail (workers starting)
+
     def _loop(self) -> None:
+        attempts: dict = {}
         while not self._stop.is_set():
             identity = self.backend.key()
             if identity != self.warmed_identity:
-                if self.warm(identity):
+                tries = attempts[identity] = attempts.get(identity, 0) + 1
+                attempts = {identity: tries}
+                if self.warm(identity) and (not self.last["failed"] or tries >= self.ATTEMPTS):
                     self.warmed_identity = identity
             self._stop.wait(self.interval)
 
     def warm(self, identity) -> bool:
-        """True when every default answer was computed for `identity` (False: the data moved on)."""
+        """True when every default answer was tried for `identity` (False: the data moved on meanwhile);
+        answers already kept are not computed again, so a second pass only retries the failures."""
         from wsiskg.graph import library
         from wsiskg.graph.sparqltext import analyse
         started = time.perf_counter()

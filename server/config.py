@@ -21,7 +21,7 @@ class ServerConfig:
     max_data_bytes: int = 10_000_000  # request-size cap for /validate and /data
     queries_dir: Path = QUERIES_DIR  # the named queries served under /queries
     memory: str = "auto"  # workers copy the store into memory: auto | always | never
-    memory_max_quads: int = 1_000_000  # "auto" copies stores up to this size
+    memory_max_quads: int = 10_000_000  # "auto" copies stores up to this size, if the copies fit in memory
     cache_mb: int = 256  # answers kept for the current version of the data (half results, half responses)
     warm: bool = True  # compute the named queries' default answers after start-up and after each write
 

@@ -163,6 +163,17 @@ def test_an_ingest_by_another_process_is_seen_by_a_read_only_server(built_store,
         srv.stop()
 
 
+def test_answers_longer_than_a_request_may_be_are_kept(built_store):
+    srv = start_server(["--store", built_store, "serve", "--max-query-bytes", "2000", "--no-warm"])
+    try:
+        url = srv.url + "/queries/body-overlap"
+        first, second = get(url, headers=JSON), get(url, headers=JSON)
+        assert len(first.body) > 2000 and second.body == first.body
+        assert second.headers["x-wsiskg-cache"] == "hit"
+    finally:
+        srv.stop()
+
+
 @pytest.mark.parametrize("size", [0])
 def test_cache_can_be_turned_off(built_store, size):
     srv = start_server(["--store", built_store, "serve", "--cache-mb", str(size), "--no-warm"])
