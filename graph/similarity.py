@@ -155,6 +155,13 @@ class Corpus:
         return Corpus(self.statements + other.statements, row_documents, documents, vocabulary,
                       sparse.vstack([mine, theirs], format="csr"), df)
 
+    def _shared_unigrams(self, r: np.ndarray, c: np.ndarray, unigram: np.ndarray) -> np.ndarray:
+        """For each pair (r[i], c[i]): how many single content stems (not stem pairs) both rows hold."""
+        needed, position = np.unique(np.concatenate([r, c]), return_inverse=True)
+        held = self.weights[needed]
+        held = sparse.csr_matrix((unigram[held.indices].astype(np.int32), held.indices, held.indptr), shape=held.shape)
+        return np.asarray(held[position[:len(r)]].multiply(held[position[len(r):]]).sum(axis=1)).ravel()
+
     def pairs(self, rows: np.ndarray | None = None, threshold: float = THRESHOLD,
               min_shared: int = MIN_SHARED_STEMS) -> list[Pair]:
         """Similar pairs of statements of different documents with at least one of them in `rows`
@@ -165,13 +172,13 @@ class Corpus:
         idf = np.log((n + 1) / (self.df + 1)) + 1
         matrix = self.weights.copy()
         matrix.data = matrix.data * idf[matrix.indices]
-        norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+        lengths = np.diff(matrix.indptr)
+        squares = np.zeros(n)
+        squares[lengths > 0] = np.add.reduceat(matrix.data * matrix.data, matrix.indptr[:-1][lengths > 0])
+        norms = np.sqrt(squares)
         norms[norms == 0] = 1.0
-        matrix.data = np.repeat(1.0 / norms, np.diff(matrix.indptr)) * matrix.data
-        transposed = matrix.T.tocsr()
+        matrix.data = np.repeat(1.0 / norms, lengths) * matrix.data
         unigram = np.array([" " not in f for f in self.vocabulary], dtype=bool)
-        presence = sparse.csr_matrix((unigram[matrix.indices].astype(np.int32), matrix.indices, matrix.indptr),
-                                     shape=matrix.shape)
         rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
         queried = np.zeros(n, dtype=bool)
         queried[rows] = True
@@ -179,14 +186,16 @@ class Corpus:
         pairs = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
-            block = (matrix[block_rows] @ transposed).tocoo()
-            r, c, s = block_rows[block.row], block.col, block.data
+            # Every row against the block: each score sums the same products, in the same (vocabulary)
+            # order, whichever rows are in the block or the corpus.
+            block = (matrix @ matrix[block_rows].T).tocoo()
+            r, c, s = block_rows[block.col], block.row, block.data
             # A pair of two queried rows is taken once, from its lower row.
             keep = (s >= threshold) & (groups[r] != groups[c]) & (~queried[c] | (r < c))
             r, c, s = r[keep], c[keep], s[keep]
             if len(r) == 0:
                 continue
-            shared = np.asarray(presence[r].multiply(presence[c]).sum(axis=1)).ravel()
+            shared = self._shared_unigrams(r, c, unigram)
             for i, j, score, k in zip(r, c, s, shared):
                 if k >= min_shared:
                     a, b = sorted((self.statements[i], self.statements[j]))

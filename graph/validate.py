@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -230,14 +229,77 @@ def restore_datatypes(g: Graph) -> Graph:
     return g
 
 
-def _shacl_results(graphs: Iterable[Graph]) -> Graph:
-    """pyshacl's results graph for the union of `graphs`, as every validation here runs it."""
+# A shape that checks other nodes against shapes (sh:node, sh:or, ... on a property's values). Run
+# with pyshacl's focus_nodes, such a nested check on a node outside the list passes unseen (pyshacl
+# 0.40.1), so focus_nodes is used only when no focus node is a target of one of them.
+NESTED_SHAPES = (SH.node, SH.property, SH["or"], SH["and"], SH["not"], SH.xone, SH.qualifiedValueShape)
+SHAPE_LISTS = (SH["or"], SH["and"], SH.xone)
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+# Features that evaluate shapes or change the data in ways not modelled here: never focus_nodes then.
+UNMODELLED = tuple(URIRef(str(SH) + name) for name in ("rule", "expression", "filterShape", "js", "jsFunctionName"))
+FOCUS_LIST_MAX = 300  # pyshacl looks focus nodes up in a list: beyond a few hundred, a full run is faster
+
+
+@lru_cache(maxsize=1)
+def _classes_checked_beyond_the_focus() -> frozenset | None:
+    """The target classes of the shapes that check other nodes against shapes; None when such a
+    shape has a target of another kind, or the shapes use a feature not modelled (then no focus_nodes)."""
+    g = shapes_graph()
+    if any((None, p, None) in g for p in UNMODELLED):
+        return None
+
+    def nested(shape) -> list:
+        found = []
+        for p in NESTED_SHAPES:
+            for o in g.objects(shape, p):
+                found += list(g.items(o)) if p in SHAPE_LISTS else [o]
+        return found
+
+    looks_beyond: dict = {}
+
+    def beyond(shape, seen: frozenset = frozenset()) -> bool:
+        if shape not in looks_beyond:
+            inner = nested(shape)
+            on_values = (shape, SH.path, None) in g and bool(inner)  # a property shape's nested shapes
+            looks_beyond[shape] = on_values or any(beyond(s, seen | {shape}) for s in inner if s not in seen)
+        return looks_beyond[shape]
+
+    classes = set()
+    for shape in set(g.subjects(RDF.type, SH.NodeShape)) | set(g.subjects(RDF.type, SH.PropertyShape)) | set(g.subjects(SH.path, None)):
+        if not beyond(shape):
+            continue
+        if any((shape, p, None) in g for p in TARGETS if p != SH.targetClass):
+            return None
+        classes.update(g.objects(shape, SH.targetClass))
+        if (shape, RDF.type, RDFS.Class) in g or (shape, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")) in g:
+            classes.add(shape)  # an implicit class target
+    return frozenset(classes)
+
+
+def _focus_nodes_are_exact(data: Graph, focus: set[URIRef]) -> bool:
+    """Whether pyshacl's focus_nodes gives the same results for `focus` as a full run."""
+    classes = _classes_checked_beyond_the_focus()
+    if classes is None or not 0 < len(focus) <= FOCUS_LIST_MAX:
+        return False
+    targeted = {sub for c in classes for sub in data.transitive_subjects(RDFS.subClassOf, c)}
+    return not any(t in targeted for f in focus for t in data.objects(f, RDF.type))
+
+
+def shacl_results(graphs: Iterable[Graph], focus: set[URIRef] | None = None) -> Graph:
+    """pyshacl's results graph for the union of `graphs`, as every validation here runs it.
+
+    With `focus`, results are only needed for those nodes: pyshacl then checks only them when that
+    gives the same results (`_focus_nodes_are_exact`), not also every node the data points to.
+    """
     combined = Graph()
     for g in graphs:
         for triple in g:
             combined.add(triple)
+    focus_nodes = sorted(focus) if focus is not None and _focus_nodes_are_exact(combined, focus) else None
+    # inplace: `combined` is ours to throw away, and with no rules or inference nothing changes it.
     _, results_graph, _ = pyshacl.validate(
-        combined, shacl_graph=shapes_graph(), inference="none", advanced=True, allow_warnings=True)
+        combined, shacl_graph=shapes_graph(), inference="none", advanced=True, allow_warnings=True, inplace=True,
+        focus_nodes=focus_nodes)
     return results_graph
 
 
@@ -248,11 +310,8 @@ def validate(data: Graph, context: Graph | None = None, text: str = "", file: st
     Only problems whose focus node is a subject of `data` are reported unless `focus_all`: the
     context is there so links can be checked, not to be judged itself.
     """
-    # Validate everything, then keep only what concerns the new data. (Passing pyshacl's
-    # focus_nodes instead makes nested shapes — sh:or, sh:node — pass for linked values outside the
-    # focus list, so a wrong-class link could slip through.)
-    results_graph = _shacl_results([data] if context is None else [data, context])
     keep = None if focus_all else _subjects(data)
+    results_graph = shacl_results([data] if context is None else [data, context], keep)
     return Report(read_problems(results_graph, text, file, keep))
 
 
@@ -330,7 +389,7 @@ def validate_entries(entries: list[Entry], store, batch_triples: int = BATCH_TRI
             for members, context in batches]
     found: dict[int, list[Problem]] = {}
     for result in run_in_processes(jobs, workers):
-        found.update({int(i): [Problem(**p) for p in problems] for i, problems in result.items()})
+        found.update({int(i): report_of(problems).problems for i, problems in result.items()})
     return [p for i in range(len(entries)) for p in found[i]]
 
 
@@ -354,7 +413,7 @@ def _plan_batches(entries: list[Entry], store, batch_triples: int) -> list[tuple
 
 
 def _validate_batch(entries: list[Entry], members: list[int], context: Graph) -> dict[int, list[dict]]:
-    results = _shacl_results([entries[i].graph for i in members] + [context])
+    results = shacl_results([entries[i].graph for i in members] + [context])  # a full run: many focus nodes
     return {i: [p.as_dict() for p in read_problems(results, entries[i].text, entries[i].file, entries[i].subjects)]
             for i in members}
 
@@ -400,50 +459,96 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def run_in_processes(jobs: list[Callable[[], object]], workers: int) -> list:
-    """Each job's (JSON-able) result, in job order; the jobs run in up to `workers` forked processes,
-    shared out in turn. A worker stops when the process that started it is gone (a killed build)."""
-    workers = min(workers, len(jobs))
-    if workers <= 1:
-        return [job() for job in jobs]
-    parent, running, results = os.getpid(), [], {}
-    with tempfile.TemporaryDirectory(prefix="wsiskg-validate-") as folder:
+class Forked:
+    """A job running in a forked process, whose JSON-able result `result()` waits for; without fork
+    (not POSIX), the job runs at once, here. Leaving the `with` block stops it if still running."""
+
+    def __init__(self, job: Callable[[], object]):
+        self.pid = None
+        if not hasattr(os, "fork"):
+            self._value = job()
+            return
+        parent = os.getpid()
+        self._read, write = os.pipe()
         try:
-            for k in range(workers):
-                out = Path(folder) / f"{k}.json"
-                pid = os.fork()
-                if pid == 0:
-                    _run_share(jobs, k, workers, parent, out)  # never returns
-                running.append((pid, out))
-            while running:
-                pid, out = running[0]
-                _, status = os.waitpid(pid, 0)
-                running.pop(0)
-                data = json.loads(out.read_text()) if out.exists() else {"error": f"exit status {status}"}
-                if "error" in data:
-                    raise RuntimeError(f"a validation worker failed: {data['error']}")
-                results.update({int(i): value for i, value in data["results"].items()})
-        finally:
-            for pid, _ in running:  # only after an error: stop the workers still running
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            self.pid = os.fork()
+        except OSError:
+            os.close(self._read)
+            os.close(write)
+            raise
+        if self.pid == 0:
+            os.close(self._read)
+            _run_in_child(job, parent, write)  # never returns
+        os.close(write)
+
+    def result(self):
+        if self.pid is None:
+            return self._value
+        with os.fdopen(self._read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        outcome = json.loads(data) if data else {"error": f"exit status {status}"}
+        if "error" in outcome:
+            raise RuntimeError(f"a validation process failed: {outcome['error']}")
+        return outcome["value"]
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            os.close(self._read)
+            self.pid = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _run_in_child(job, parent: int, write: int) -> None:
+    code = 0
+    try:
+        if os.getppid() != parent:  # the process that wanted it is gone (a killed build or ingest)
+            os._exit(1)
+        payload = {"value": job()}
+    except BaseException as exc:  # reported to the parent, which raises it
+        payload, code = {"error": f"{type(exc).__name__}: {exc}"}, 1
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(json.dumps(payload).encode("utf-8"))
+    finally:
+        os._exit(code)
+
+
+def run_in_processes(jobs: list[Callable[[], object]], workers: int) -> list:
+    """Each job's (JSON-able) result, in job order; the jobs are shared out in turn among this
+    process and `workers` - 1 forked ones."""
+    workers = max(1, min(workers, len(jobs)))
+    starter = os.getpid()
+
+    def share(k: int) -> dict[int, object]:
+        results = {}
+        for i in range(k, len(jobs), workers):
+            if os.getpid() != starter and os.getppid() != starter:
+                os._exit(1)  # a worker whose build was killed stops at its next job
+            results[i] = jobs[i]()
+        return results
+
+    children = [Forked(lambda k=k: share(k)) for k in range(1, workers)]
+    try:
+        results = share(0)
+        for child in children:
+            results.update({int(i): value for i, value in child.result().items()})
+    finally:
+        for child in children:
+            child.stop()
     return [results[i] for i in range(len(jobs))]
 
 
-def _run_share(jobs, k: int, workers: int, parent: int, out: Path) -> None:
-    code = 0
-    try:
-        results = {}
-        for i in range(k, len(jobs), workers):
-            if os.getppid() != parent:
-                os._exit(1)
-            results[i] = jobs[i]()
-        out.write_text(json.dumps({"results": results}))
-    except BaseException as exc:  # report it to the parent, which raises it
-        out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
-        code = 1
-    finally:
-        os._exit(code)
+def report_of(problems: list[dict]) -> Report:
+    return Report([Problem(**p) for p in problems])
 
 
 def validate_files(paths: Iterable[Path | str], store=None) -> tuple[Report, list[EntryError]]:

@@ -4,15 +4,24 @@ the same file and line."""
 from __future__ import annotations
 
 import pytest
+from rdflib import BNode
 
 from conftest import REPO
 from test_build_validate import BROKEN, DOC, GOOD, PREFIXES
 from wsiskg.graph.build import BuildFailed, build, entry_files
 from wsiskg.graph.keep import kept_graph_files
 from wsiskg.graph.store import EmbeddedStore
-from wsiskg.graph.validate import Entry, context_for, read_entry_file, validate, validate_entries
+from wsiskg.graph.validate import (Entry, context_for, read_entry_file, read_problems, shacl_results, validate,
+                                   validate_entries)
 
 ID = "https://w3id.org/wsis-kg/id/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+# An entry that defines an action line: its shape checks the SDG links' classes with a nested sh:or,
+# so it must be validated in a full run.
+ACTION_LINE = f"""<{ID}action-line/C99> a <https://w3id.org/wsis-kg/ontology#ActionLine> ;
+    <{SKOS}notation> "C99" ; <{SKOS}prefLabel> "A test action line"@en ;
+    <https://w3id.org/wsis-kg/ontology#mapsToSDG> <http://metadata.un.org/sdg/C170601> .
+"""
 
 
 def broken_entries(folder) -> None:
@@ -20,19 +29,22 @@ def broken_entries(folder) -> None:
     be validated together) and renamed to a document of its own (so they can be)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "good.ttl").write_text(PREFIXES + DOC + GOOD)
+    (folder / "action-line.ttl").write_text(PREFIXES + ACTION_LINE)
     for n, case in enumerate(sorted(BROKEN)):
         body = PREFIXES + DOC + BROKEN[case][0]
         (folder / f"broken-{n}-shared.ttl").write_text(body)
         (folder / f"broken-{n}-own.ttl").write_text(body.replace("/test-doc", f"/test-doc-{n}"))
 
 
+def alone(g, text: str, file: str, store) -> list[tuple]:
+    """What validating one entry in a full pyshacl run, then keeping its subjects' problems (the
+    build's former way) reports."""
+    subjects = {s for s in g.subjects() if not isinstance(s, BNode)}
+    return [as_tuple(p) for p in read_problems(shacl_results([g, context_for(g, store)]), text, file, subjects)]
+
+
 def one_at_a_time(paths, store) -> list[tuple]:
-    """What validating each file alone (the build's former way) reports, in order."""
-    problems = []
-    for path in paths:
-        g, text = read_entry_file(path)
-        problems += validate(g, context_for(g, store), text, str(path)).problems
-    return [as_tuple(p) for p in problems]
+    return [problem for path in paths for problem in alone(*read_entry_file(path), str(path), store)]
 
 
 def as_tuple(p) -> tuple:
@@ -54,6 +66,20 @@ def test_failed_build_reports_what_each_entry_alone_reports(fresh_store):
     assert {f"broken-{n}-{kind}.ttl" for n in range(len(BROKEN)) for kind in ("shared", "own")} \
         <= {file for file, line in violations if line == statement_line}
     assert not any(file == "good.ttl" for file, _ in violations)
+    assert any(file.endswith("action-line.ttl") and (path or "").endswith("#mapsToSDG") for file, _, _, _, _, path, *_ in reported)
+
+
+def test_one_entry_checked_alone_reports_what_a_full_run_reports(fresh_store):
+    """`validate` checks only the entry's own nodes when that is exact (pyshacl's focus_nodes), and
+    runs in full when a shape checks other nodes against shapes (the action line's SDG links)."""
+    folder = fresh_store / "extra"
+    broken_entries(folder)
+    paths = [*entry_files(None).values(), *sorted(folder.glob("*.ttl"))]
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        for path in paths:
+            g, text = read_entry_file(path)
+            assert [as_tuple(p) for p in validate(g, context_for(g, store), text, str(path)).problems] == \
+                alone(g, text, str(path), store), path
 
 
 SUBCLASS = f"""<{ID}class/special-session> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <https://w3id.org/wsis-kg/ontology#Session> .
@@ -94,9 +120,9 @@ def test_batches_match_one_at_a_time(fresh_store, workers):
         entries = [Entry(*read_entry_file(path), str(path)) for path in paths]
         g, _ = read_entry_file(kept)
         entries.append(Entry(g, "", str(kept)))
-        expected = one_at_a_time(paths, store) + [as_tuple(p) for p in validate(g, context_for(g, store), "", str(kept)).problems]
+        expected = one_at_a_time(paths, store) + alone(g, "", str(kept), store)
         reported = [as_tuple(p) for p in validate_entries(entries, store, workers=workers)]
     assert reported == expected
     assert sum(1 for file, *_ in reported if file == str(kept)) == 3  # each link to an action line, not a UN body or process
-    assert any(file.endswith("uses-special.ttl") and path.endswith("#fromSession") and severity == "Violation"
+    assert any(file.endswith("uses-special.ttl") and (path or "").endswith("#fromSession") and severity == "Violation"
                for file, _, severity, _, _, path, *_ in reported)
