@@ -103,12 +103,6 @@ def load(store_root: Path, database: Path, version: int) -> Corpus | None:
     return corpus
 
 
-def current(store, store_root: Path, database: Path) -> tuple[Corpus, bool]:
-    """The corpus of the open store: from its index when fresh, else from the store (and False)."""
-    corpus = load(store_root, database, store.version())
-    return (corpus, True) if corpus is not None else (read_corpus(store), False)
-
-
 def remove_other_indexes(store_root: Path, database: Path) -> None:
     """Delete the index files of every database but `database` (replaced or half-built ones), and
     temporary files a crash left (only old ones: a running ingest may be writing one now)."""

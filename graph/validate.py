@@ -389,7 +389,7 @@ def validate_entries(entries: list[Entry], store, batch_triples: int = BATCH_TRI
             for members, context in batches]
     found: dict[int, list[Problem]] = {}
     for result in run_in_processes(jobs, workers):
-        found.update({int(i): report_of(problems).problems for i, problems in result.items()})
+        found.update({int(i): [Problem(**p) for p in problems] for i, problems in result.items()})
     return [p for i in range(len(entries)) for p in found[i]]
 
 
@@ -460,8 +460,8 @@ def available_cpus() -> int:
 
 
 class Forked:
-    """A job running in a forked process, whose JSON-able result `result()` waits for; without fork
-    (not POSIX), the job runs at once, here. Leaving the `with` block stops it if still running."""
+    """A job running in a forked process, whose JSON-able result `result()` waits for (`stop()` ends
+    it early); without fork (not POSIX), the job runs at once, here."""
 
     def __init__(self, job: Callable[[], object]):
         self.pid = None
@@ -500,17 +500,11 @@ class Forked:
             os.close(self._read)
             self.pid = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def _run_in_child(job, parent: int, write: int) -> None:
     code = 0
     try:
-        if os.getppid() != parent:  # the process that wanted it is gone (a killed build or ingest)
+        if os.getppid() != parent:  # the process that wanted it is gone (a killed build)
             os._exit(1)
         payload = {"value": job()}
     except BaseException as exc:  # reported to the parent, which raises it
@@ -545,10 +539,6 @@ def run_in_processes(jobs: list[Callable[[], object]], workers: int) -> list:
         for child in children:
             child.stop()
     return [results[i] for i in range(len(jobs))]
-
-
-def report_of(problems: list[dict]) -> Report:
-    return Report([Problem(**p) for p in problems])
 
 
 def validate_files(paths: Iterable[Path | str], store=None) -> tuple[Report, list[EntryError]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from rdflib import BNode
 
-from conftest import REPO
 from test_build_validate import BROKEN, DOC, GOOD, PREFIXES
 from wsiskg.graph.build import BuildFailed, build, entry_files
 from wsiskg.graph.keep import kept_graph_files
