@@ -199,7 +199,7 @@ def ingest(ctx, file, slug, progress):
         raise UserError(str(exc)) from None
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts.items()))
     click.echo(f"Ingested {file} as <{result.slug}>: {result.statements} statements ({counts}), "
-               f"{result.links} links, {result.similar_pairs} similar pairs in the corpus")
+               f"{result.links} links, {result.similar_pairs} similar pairs with other documents")
     click.echo(f"Entry file: {result.entry_file}")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -24,7 +24,7 @@ from . import namespaces as ns
 from . import simindex
 from .link import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
-from .paths import FileProblem, read_user_file, user_entries_dir
+from .paths import FileProblem, atomic_write, read_user_file, user_entries_dir
 from .similarity import Corpus, insert_pairs_update, remove_document_pairs_update
 from .store import EmbeddedStore, database_path, replace_graphs_update
 from .validate import EntryError, Problem, context_for, parse_entry_bytes, validate
@@ -160,7 +160,7 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
 
         tick("store")
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
-        simindex.atomic_write(entry_file, turtle.encode("utf-8"))
+        atomic_write(entry_file, turtle.encode("utf-8"))
         graphs = replace_graphs_update({ns.doc_graph(slug): entries.serialize(format="nt", encoding="utf-8"),
                                         ns.links_graph(slug): link_data})
         store.update(" ;\n".join(part for part in (remove_document_pairs_update(doc_iri), graphs,

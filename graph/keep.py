@@ -11,12 +11,11 @@ rebuilding removes the graph.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from . import namespaces as ns
+from .paths import atomic_write
 
 GRAPH_PREFIX = ns.ID + "graph/"
 # Only these kinds of graph are kept; ontology, reference, doc and meta graphs are built from sources.
@@ -57,17 +56,5 @@ def replace_kept_graph(store, store_root: Path, graph_iri: str, ntriples: bytes)
     the graph, so a failure leaves both the store and the kept copy as they were.
     """
     path = kept_graph_path(store_root, graph_iri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".nt", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(ntriples)
-            handle.flush()
-            os.fsync(handle.fileno())
-        store.replace_graphs({graph_iri: ntriples})
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, ntriples, before_rename=lambda: store.replace_graphs({graph_iri: ntriples}))
     return path

@@ -6,7 +6,9 @@ and once installed (folders of the `wsiskg` namespace), so one rule finds them.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGE_DIR.parent
@@ -47,3 +49,34 @@ def read_user_file(path: Path | str, max_bytes: int, what: str = "file") -> byte
     if len(data) > max_bytes:
         raise FileProblem(f"{path}: {len(data)} bytes; a {what} is at most {max_bytes} bytes")
     return data
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, before_rename: Callable[[], None] | None = None) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`: all or nothing.
+
+    `before_rename` runs once the data is safely on disk and before it takes the name (for example
+    the store write the file must follow); if it fails, `path` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if before_rename is not None:
+            before_rename()
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)

@@ -14,8 +14,6 @@ Only numbers and UTF-8 bytes are stored, and files are read with `allow_pickle=F
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -23,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from .paths import atomic_write
 from .similarity import STATEMENTS_QUERY, Corpus
-from .store import fsync_dir
 
 FORMAT = 1
 INDEX_DIR = "index"
@@ -49,23 +47,6 @@ def _unpack(array: np.ndarray, count: int) -> list[str]:
     if len(strings) != count:
         raise ValueError("string table does not match its count")
     return strings
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 def save(corpus: Corpus, store_root: Path, database: Path, version: int) -> Path:

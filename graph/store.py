@@ -22,6 +22,7 @@ from typing import Sequence
 import pyoxigraph as ox
 
 from . import namespaces as ns
+from .paths import fsync_dir
 from .sparqltext import analyse
 
 VERSION_SUBJECT = ox.NamedNode(ns.ID + "store")
@@ -409,14 +410,6 @@ def _locked(db: Path) -> bool:
         return False
     except OSError:
         return True
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)
 
