@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -162,6 +163,15 @@ def query_form(text: str) -> str:
 
 
 def load(path: Path) -> NamedQuery:
+    """The named query in a file, read again only when the file changes (a curator's edit shows at once;
+    reading and parsing the header costs a few ms, which every request would pay)."""
+    stat = Path(path).stat()
+    return _load(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)
+def _load(path_name: str, mtime_ns: int, size: int) -> NamedQuery:
+    path = Path(path_name)
     text = path.read_text(encoding="utf-8")
     header = parse_header(text)
     defaults = {}
@@ -187,6 +197,18 @@ def load(path: Path) -> NamedQuery:
                       description=str(header.get("description", "")).strip(),
                       tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
                       example=str(header.get("example", "")).strip(), parameters=params, form=query_form(text))
+
+
+def folder_state(folder: Path = QUERIES_DIR) -> tuple:
+    """Changes whenever a query file is added, removed or edited (for caches of the answers)."""
+    state = []
+    for path in sorted(folder.glob("*.rq")):
+        try:
+            stat = path.stat()
+        except OSError:  # removed while we looked
+            continue
+        state.append((path.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(state)
 
 
 def names(folder: Path = QUERIES_DIR) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -77,6 +78,12 @@ def _resolve(iri: str, base: str | None) -> str:
 
 
 def analyse(text: str) -> Analysis:
+    """What the text is and does; remembered for recent texts up to 64 kB (every request of a named
+    query asks about the same text, and reading it costs up to a few ms)."""
+    return _analyse_remembered(text) if len(text) <= 65536 else _analyse(text)
+
+
+def _analyse(text: str) -> Analysis:
     toks = tokens(text)
     prefixes: dict[str, str] = {}
     base: str | None = None
@@ -132,3 +139,6 @@ def analyse(text: str) -> Analysis:
                     loads.append(iri)
         i += 1
     return Analysis(operation, form, services, loads, names_dataset)
+
+
+_analyse_remembered = lru_cache(maxsize=256)(_analyse)

@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from .backend import Backend
-from .cache import ResponseCache, Warmer
+from .cache import QueryFolderState, ResponseCache, Warmer
 from .config import ServerConfig, read_token
 from .context import Services
 from .errors import ApiError, register as register_errors
@@ -98,8 +98,9 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
         return response
 
     backend = app.extensions["wsiskg"].backend
-    responses = ResponseCache(app.wsgi_app, backend.key, max_bytes=config.cache_mb * 2 ** 20 // 2,
-                              max_request_bytes=config.max_query_bytes)
+    queries = QueryFolderState(config.queries_dir)
+    responses = ResponseCache(app.wsgi_app, lambda: (backend.key(), queries.state()),
+                              max_bytes=config.cache_mb * 2 ** 20 // 2, max_request_bytes=config.max_query_bytes)
     app.wsgi_app = responses
 
     @app.route("/health")

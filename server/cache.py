@@ -15,6 +15,9 @@ Two levels, one budget each:
   round trip and serialisation. Each carries a strong ETag (a hash of its body); `If-None-Match`
   gets 304.
 
+Responses also depend on the named-query files: their state (names, sizes, times; looked at once
+a second) is part of the responses' identity, so an edited query is not answered from before.
+
 `Cache-Control: no-cache` (or `no-store`) on a request bypasses both levels: the answer is computed
 afresh (and, for no-cache, kept). Every response of a cacheable route says `X-WSISKG-Cache: hit`,
 `miss` or `bypass`.
@@ -256,6 +259,24 @@ class ResponseCache:
                 return [b""]
         start_response(status, headers)
         return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+
+class QueryFolderState:
+    """The named-query files' state, looked at no more than once a second: a response depends on the
+    files as well as on the data (an edited query shows within a second)."""
+
+    def __init__(self, folder, every: float = 1.0):
+        self.folder, self.every = folder, every
+        self._state, self._checked = None, float("-inf")
+        self._lock = threading.Lock()
+
+    def state(self) -> tuple:
+        from wsiskg.graph.library import folder_state
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked >= self.every:
+                self._state, self._checked = folder_state(self.folder), now
+            return self._state
 
 
 # -- the warmer ------------------------------------------------------------------------------------

@@ -185,3 +185,31 @@ def test_cache_can_be_turned_off(built_store, size):
         assert get(srv.url + "/health").json()["warm"] is None
     finally:
         srv.stop()
+
+
+def test_an_edited_named_query_is_not_answered_from_before(built_store, tmp_path):
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    query = folder / "goal.rq"
+    query.write_text("SELECT ?goal WHERE { VALUES ?goal { <http://metadata.un.org/sdg/4> } }\n", encoding="utf-8")
+    srv = start_server(["--store", built_store, "serve", "--queries-dir", folder])
+    try:
+        def goals():
+            reply = get(srv.url + "/queries/goal", headers=JSON)
+            assert reply.status == 200, reply.text
+            return [b["goal"]["value"] for b in reply.json()["results"]["bindings"]], reply.headers["x-wsiskg-cache"]
+
+        assert goals()[0] == ["http://metadata.un.org/sdg/4"]
+        assert goals()[1] == "hit"
+        query.write_text("SELECT ?goal WHERE { VALUES ?goal { <http://metadata.un.org/sdg/5> } }\n", encoding="utf-8")
+        deadline = time.time() + 10
+        while goals()[0] != ["http://metadata.un.org/sdg/5"]:
+            assert time.time() < deadline, "the edited query was still answered from before"
+            time.sleep(0.2)
+        (folder / "other.rq").write_text("ASK { }\n", encoding="utf-8")
+        deadline = time.time() + 10
+        while "other" not in {q["name"] for q in get(srv.url + "/queries", params={"format": "json"}).json()["queries"]}:
+            assert time.time() < deadline, "a new query file did not show in the listing"
+            time.sleep(0.2)
+    finally:
+        srv.stop()
