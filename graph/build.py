@@ -72,7 +72,7 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
     files.update(extra_entries or {})
     kept = kept_graph_files(store_root)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
-             *(["kept graphs"] if kept else []), "links", "validation", "similarity index"]
+             *(["kept graphs"] if kept else []), "links", "validation", "similarity index", "compaction"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -131,6 +131,8 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()
+        tick("compaction")
+        store.optimize()
         store.close()
         activate_database(store_root, db)
     except BaseException:

@@ -269,6 +269,11 @@ class EmbeddedStore(Store):
     def flush(self):
         self._store.flush()
 
+    def optimize(self) -> None:
+        """Compact the database: a build's many bulk loads leave thousands of small files, and every
+        later open pays for them (1M quads: 9,178 files, open 0.43 s; compacted 3,667 files, 0.15 s)."""
+        self._store.optimize()
+
     def close(self) -> None:
         if self._store is not None and self.path is not None and not self.read_only:
             self._store.flush()

@@ -187,3 +187,18 @@ def test_statement_without_links_is_only_a_warning(built_store, tmp_path):
 def test_usage_error_exits_2(built_store):
     result = wsiskg("validate", store=built_store)
     assert result.returncode == 2
+
+
+def test_the_shapes_read_fast_are_the_shapes_rdflib_reads():
+    """validate.shapes_graph reads the shapes with Oxigraph's parser; pyshacl must see the same graph."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+    from wsiskg.graph.paths import SHAPES_DIR
+    from wsiskg.graph.validate import shapes_graph
+    reference = Graph()
+    for path in sorted(SHAPES_DIR.glob("*.ttl")):
+        reference.parse(path, format="turtle")
+    fast = shapes_graph()
+    assert len(fast) == len(reference) > 500
+    assert isomorphic(fast, reference)
+    assert dict(fast.namespaces())["wsis-sh"] == dict(reference.namespaces())["wsis-sh"]
