@@ -198,7 +198,7 @@ def test_the_shapes_read_fast_are_the_shapes_rdflib_reads():
     reference = Graph()
     for path in sorted(SHAPES_DIR.glob("*.ttl")):
         reference.parse(path, format="turtle")
-    fast = shapes_graph()
+    fast = shapes_graph.__wrapped__()  # a fresh read: pyshacl adds two RDFS axioms to the cached one on first use
     assert len(fast) == len(reference) > 500
     assert isomorphic(fast, reference)
     assert dict(fast.namespaces())["wsis-sh"] == dict(reference.namespaces())["wsis-sh"]
