@@ -205,10 +205,15 @@ class ResponseCache:
             if found is not None:
                 return self._send(environ, start_response, *found, state="hit")
         token = bypass.set(skip)
+        head = environ.get("REQUEST_METHOD") == "HEAD"
+        if head:  # ask for the GET it stands for, so what is kept has its body
+            environ["REQUEST_METHOD"] = "GET"
         try:
             status, headers, body = self._call(environ)
         finally:
             bypass.reset(token)
+            if head:
+                environ["REQUEST_METHOD"] = "HEAD"
         if not status.startswith("200"):
             return self._send(environ, start_response, status, headers, body, etag=None,
                               state="bypass" if skip else "miss")

@@ -87,6 +87,16 @@ def test_head_from_the_cache_has_the_headers_and_no_body(server):
     assert int(head.headers["content-length"]) == len(full.body)
 
 
+def test_a_head_request_first_keeps_the_whole_answer_for_the_gets_after_it(server):
+    url = server.url + "/queries/search?words=broadband+head"
+    head = request("HEAD", url, headers=JSON)
+    assert head.status == 200 and head.body == b"" and head.headers["x-wsiskg-cache"] == "miss"
+    full = get(url, headers=JSON)
+    assert full.headers["x-wsiskg-cache"] == "hit"
+    assert len(full.body) == int(head.headers["content-length"]) > 0
+    assert full.json()["results"]["bindings"]
+
+
 def test_posted_queries_are_kept_by_their_text(server):
     text = "SELECT ?n WHERE { VALUES ?n { 1 2 3 } } ORDER BY ?n"
     headers = {"Content-Type": "application/sparql-query", **JSON}
