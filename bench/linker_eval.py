@@ -36,9 +36,9 @@ PREDICATES = {
 
 def load_store() -> EmbeddedStore:
     store = EmbeddedStore.in_memory()
-    store.bulk_load(reference_graph().serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE)
-    for slug, path in entry_files(None).items():
-        store.bulk_load(path.read_bytes(), ox.RdfFormat.TURTLE, ns.doc_graph(slug))
+    store.bulk_load([(ns.GRAPH_REFERENCE, reference_graph().serialize(format="nt", encoding="utf-8"))])
+    store.bulk_load(((ns.doc_graph(slug), path.read_bytes()) for slug, path in entry_files(None).items()),
+                    ox.RdfFormat.TURTLE)
     return store
 
 

@@ -50,6 +50,17 @@ def _ntriples(g: Graph) -> bytes:
     return g.serialize(format="nt", encoding="utf-8")
 
 
+def _graphs_to_load(ontology: Graph, reference: Graph, entries: dict, kept_graphs: dict):
+    """(graph IRI, N-Triples) of everything read, for one bulk load; entries are written out as they
+    are loaded (not all held as text at once); kept graphs load the very bytes that were checked."""
+    yield ns.GRAPH_ONTOLOGY, _ntriples(ontology)
+    yield ns.GRAPH_REFERENCE, _ntriples(reference)
+    for slug, (g, _, _) in entries.items():
+        yield ns.doc_graph(slug), _ntriples(g)
+    for graph_iri, (_, _, data) in kept_graphs.items():
+        yield graph_iri, data
+
+
 def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     """Link computations run after the entries are loaded; each returns {graph IRI: N-Triples}."""
     from .link import link_documents
@@ -72,17 +83,16 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
     files.update(extra_entries or {})
     kept = kept_graph_files(store_root)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
-             *(["kept graphs"] if kept else []), "links", "validation", "similarity index", "compaction"]
+             *(["kept graphs"] if kept else []), "loading", "links", "validation", "similarity index"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
     store = EmbeddedStore(ox.Store(str(db)), store_root)
     try:
         tick("ontology")
-        store.bulk_load(_ntriples(ontology_graph()), ox.RdfFormat.N_TRIPLES, ns.GRAPH_ONTOLOGY)
+        ontology = ontology_graph()
         tick("reference data")
         reference = reference_graph()
-        store.bulk_load(_ntriples(reference), ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE)
 
         entries, errors = {}, []
         for slug, path in files.items():
@@ -93,7 +103,6 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
                 errors.append(exc)
                 continue
             entries[slug] = (g, text, path)
-            store.bulk_load(_ntriples(g), ox.RdfFormat.N_TRIPLES, ns.doc_graph(slug))
         if errors:
             raise BuildFailed(errors=errors)
 
@@ -109,18 +118,18 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
                 raise BuildFailed(errors=[EntryError(f"cannot read the file: {exc.strerror}", str(path))]) from None
             except EntryError as exc:
                 raise BuildFailed(errors=[exc]) from None
-            kept_graphs[graph_iri] = (g, path)
-            store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
+            kept_graphs[graph_iri] = (g, path, data)
 
+        tick("loading")
+        store.bulk_load(_graphs_to_load(ontology, reference, entries, kept_graphs))
         tick("links")
         for linker in (default_linkers() if linkers is None else linkers):
-            for graph_iri, data in linker(store).items():
-                store.bulk_load(data, ox.RdfFormat.N_TRIPLES, graph_iri)
+            store.bulk_load(linker(store).items())
 
         tick("validation")
         to_validate = [Entry(reference, "", "reference data", whole=True),
                        *(Entry(g, text, str(path)) for g, text, path in entries.values()),
-                       *(Entry(g, "", str(path)) for g, path in kept_graphs.values())]
+                       *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values())]
         report = Report(validate_entries(to_validate, store, workers=available_cpus()))
         if not report.conforms:
             raise BuildFailed(report)
@@ -131,8 +140,6 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()
-        tick("compaction")
-        store.optimize()
         store.close()
         activate_database(store_root, db)
     except BaseException:

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
@@ -247,9 +247,19 @@ class EmbeddedStore(Store):
     def replace_graphs(self, graphs, fmt="nt") -> None:
         self.update(replace_graphs_update(graphs))
 
-    def bulk_load(self, data: bytes, fmt: ox.RdfFormat, graph: str) -> None:
-        """Fast, non-transactional load: only for a database that is not yet in use (build)."""
-        self._store.bulk_load(data, format=fmt, to_graph=ox.NamedNode(graph))
+    def bulk_load(self, graphs: Iterable[tuple[str, bytes]], fmt: ox.RdfFormat = ox.RdfFormat.N_TRIPLES) -> None:
+        """Fast, non-transactional load of (graph IRI, data) pairs: only for a database not yet in use.
+
+        All of them go through one Oxigraph bulk load: a load per graph writes a few files per graph,
+        and every later open pays for them (1M quads in 2,287 graphs: 9,153 files, open 0.33 s; in one
+        load 25 files, open 0.025 s; RocksDB's compaction leaves bulk-loaded files as they are).
+        """
+        def quads():
+            for graph, data in graphs:
+                name = ox.NamedNode(graph)
+                for quad in ox.parse(data, format=fmt):
+                    yield ox.Quad(quad.subject, quad.predicate, quad.object, name)
+        self._store.bulk_extend(quads())
 
     def set_version(self, version: int) -> None:
         self._store.remove_graph(META_GRAPH) if self._store.contains_named_graph(META_GRAPH) else None
@@ -268,11 +278,6 @@ class EmbeddedStore(Store):
 
     def flush(self):
         self._store.flush()
-
-    def optimize(self) -> None:
-        """Compact the database: a build's many bulk loads leave thousands of small files, and every
-        later open pays for them (1M quads: 9,178 files, open 0.43 s; compacted 3,667 files, 0.15 s)."""
-        self._store.optimize()
 
     def close(self) -> None:
         if self._store is not None and self.path is not None and not self.read_only:

@@ -9,7 +9,7 @@ from rdflib import BNode
 from test_build_validate import BROKEN, DOC, GOOD, PREFIXES
 from wsiskg.graph.build import BuildFailed, build, entry_files
 from wsiskg.graph.keep import kept_graph_files
-from wsiskg.graph.store import EmbeddedStore
+from wsiskg.graph.store import EmbeddedStore, database_path
 from wsiskg.graph.validate import (Entry, context_for, read_entry_file, read_problems, shacl_results, validate,
                                    validate_entries)
 
@@ -125,3 +125,22 @@ def test_batches_match_one_at_a_time(fresh_store, workers):
     assert sum(1 for file, *_ in reported if file == str(kept)) == 3  # each link to an action line, not a UN body or process
     assert any(file.endswith("uses-special.ttl") and (path or "").endswith("#fromSession") and severity == "Violation"
                for file, _, severity, _, _, path, *_ in reported)
+
+
+def test_a_build_loads_many_graphs_without_a_file_per_graph(fresh_store):
+    """Every graph goes into one bulk load: one load per graph left a few database files per graph,
+    which every later open (each ingest, validate and server worker) paid for."""
+    def database_files() -> int:
+        return sum(1 for p in database_path(fresh_store).iterdir() if p.is_file())
+
+    build(fresh_store)
+    before = database_files()
+    folder = fresh_store / "entries"
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(60):
+        (folder / f"many-{n}.ttl").write_text((PREFIXES + DOC + GOOD).replace("/test-doc", f"/many-{n}"))
+    result = build(fresh_store)
+    assert sum(1 for g in result.graph_sizes if "/graph/doc/many-" in g) == 60
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        assert store.query(f"ASK {{ GRAPH <{ID}graph/doc/many-59> {{ <{ID}doc/many-59> ?p ?o }} }}").boolean
+    assert database_files() - before < 20
