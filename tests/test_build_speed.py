@@ -144,3 +144,14 @@ def test_a_build_loads_many_graphs_without_a_file_per_graph(fresh_store):
     with EmbeddedStore.open(fresh_store, read_only=True) as store:
         assert store.query(f"ASK {{ GRAPH <{ID}graph/doc/many-59> {{ <{ID}doc/many-59> ?p ?o }} }}").boolean
     assert database_files() - before < 20
+
+
+def test_a_bulk_load_in_several_loads_keeps_every_quad_in_its_graph(monkeypatch):
+    from wsiskg.graph import store as store_module
+    monkeypatch.setattr(store_module, "BULK_LOAD_QUADS", 7)  # loads end mid-graph and on a graph's edge
+    graphs = {f"{ID}graph/doc/chunk-{g}": "".join(f"<{ID}s/{g}-{n}> <{ID}p> \"{n}\" .\n" for n in range(size)).encode()
+              for g, size in (("a", 14), ("b", 3), ("c", 0), ("d", 11))}
+    store = EmbeddedStore.in_memory()
+    store.bulk_load(graphs.items())
+    assert store.graph_sizes() == {f"{ID}graph/doc/chunk-{g}": n for g, n in (("a", 14), ("b", 3), ("d", 11))}
+    assert store.quad_count() == 28
