@@ -51,8 +51,8 @@ def _ntriples(g: Graph) -> bytes:
 
 
 def _graphs_to_load(ontology: Graph, reference: Graph, entries: dict, kept_graphs: dict):
-    """(graph IRI, N-Triples) of everything read, for one bulk load; entries are written out as they
-    are loaded (not all held as text at once); kept graphs load the very bytes that were checked."""
+    """(graph IRI, N-Triples) of everything read, for EmbeddedStore.bulk_load; entries are written out
+    as they are loaded (not all held as text at once); kept graphs load the very bytes that were checked."""
     yield ns.GRAPH_ONTOLOGY, _ntriples(ontology)
     yield ns.GRAPH_REFERENCE, _ntriples(reference)
     for slug, (g, _, _) in entries.items():

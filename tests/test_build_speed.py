@@ -128,8 +128,8 @@ def test_batches_match_one_at_a_time(fresh_store, workers):
 
 
 def test_a_build_loads_many_graphs_without_a_file_per_graph(fresh_store):
-    """Every graph goes into one bulk load: one load per graph left a few database files per graph,
-    which every later open (each ingest, validate and server worker) paid for."""
+    """The graphs go in through a few bulk loads, not one per graph: a load per graph left a few
+    database files per graph, which every later open (each ingest, validate and server worker) paid for."""
     def database_files() -> int:
         return sum(1 for p in database_path(fresh_store).iterdir() if p.is_file())
 
