@@ -2,6 +2,11 @@
 
 Besides the database, a build writes its similarity index (graph/simindex.py: every statement's
 term weights, whatever linkers ran), so the next ingest need not read the corpus from the store.
+
+What a build keeps: besides the shipped sources it loads everything users added beside the store
+(ingested entries in `<store>/entries/`, imports and external links in `<store>/graphs/`) and replays
+the journal of writes made through `/update` and `/data` (graph/journal.py), validating all of it.
+It holds the store's write lock from start to swap, so no write can land in the database it replaces.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Callable
 import pyoxigraph as ox
 from rdflib import Graph
 
+from . import journal
 from . import namespaces as ns
 from . import simindex
 from .keep import kept_graph_files
@@ -20,7 +26,7 @@ from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
 from .store import EmbeddedStore, activate_database, database_path, new_database_path
 from .validate import (Entry, EntryError, Problem, Report, available_cpus, ontology_graph, parse_entry_bytes,
-                       read_entry_file, validate_entries)
+                       read_entry_file, restore_datatypes, validate_entries)
 
 
 class BuildFailed(Exception):
@@ -68,10 +74,42 @@ def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     return [link_documents, similarity]
 
 
+BUILD_LOCK_WAIT = 120.0  # seconds a build waits for a running write (an ingest, a server's write) to end
+
+
 def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None,
-          linkers: list[Callable] | None = None) -> BuildResult:
-    """Build a new database next to the current one; activate it only if it validates."""
+          linkers: list[Callable] | None = None, restore_to: int | None = None) -> BuildResult:
+    """Build a new database next to the current one; activate it only if it validates.
+
+    `restore_to`: replay only the journal entries up to that version, and set the later ones aside
+    (journal/undone/) once the new database is in use (`wsiskg restore`)."""
     store_root = Path(store_root)
+    with journal.store_lock(store_root, "a build", wait=BUILD_LOCK_WAIT):
+        return _build(store_root, progress, extra_entries, linkers, restore_to)
+
+
+def _replay_journal(store: EmbeddedStore, entries: list) -> list[Entry]:
+    """Apply the API writes again, in order; the graphs they touched, to validate as they now are."""
+    touched = {}
+    for entry in entries:
+        try:
+            store.update(entry.update)
+        except Exception as exc:  # a syntax or engine error in a file the user may have edited
+            raise BuildFailed(errors=[EntryError(f"the journal entry cannot be applied: {exc}", str(entry.path))]) from None
+        for graph in entry.graphs:
+            touched[graph] = entry.path
+    checks = []
+    for graph, path in touched.items():
+        if graph in (ns.GRAPH_ONTOLOGY, ns.GRAPH_REFERENCE):
+            continue  # validated whole with the reference data below
+        data = store.dump(ox.RdfFormat.N_TRIPLES, graph)
+        if data:
+            g, _ = parse_entry_bytes(data, f"{path} (graph <{graph}> after replay)", fmt="nt")
+            checks.append(Entry(restore_datatypes(g), "", f"{path} (graph <{graph}> after replay)"))
+    return checks
+
+
+def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildResult:
     previous_version = 0
     if database_path(store_root) is not None:
         try:
@@ -79,11 +117,14 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
                 previous_version = old.version()
         except Exception:
             previous_version = 0
+    journal.recover(store_root, previous_version)  # files a killed writer left (we hold the write lock)
     files = entry_files(store_root)
     files.update(extra_entries or {})
     kept = kept_graph_files(store_root)
+    api_writes = journal.entries(store_root, upto=restore_to)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
-             *(["kept graphs"] if kept else []), "loading", "links", "validation", "similarity index"]
+             *(["kept graphs"] if kept else []), "loading", "links", *(["journal"] if api_writes else []),
+             "validation", "similarity index"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -125,11 +166,20 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         tick("links")
         for linker in (default_linkers() if linkers is None else linkers):
             store.bulk_load(linker(store).items())
+        replayed = []
+        if api_writes:
+            tick("journal")
+            replayed = _replay_journal(store, api_writes)
+            if any(g in (ns.GRAPH_ONTOLOGY, ns.GRAPH_REFERENCE) for e in api_writes for g in e.graphs):
+                reference = Graph()  # written through the API (an operator's choice): check it as it now is
+                reference.parse(data=store.dump(ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE).decode("utf-8"), format="nt")
+                restore_datatypes(reference)
 
         tick("validation")
         to_validate = [Entry(reference, "", "reference data", whole=True),
                        *(Entry(g, text, str(path)) for g, text, path in entries.values()),
-                       *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values())]
+                       *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values()),
+                       *replayed]
         report = Report(validate_entries(to_validate, store, workers=available_cpus()))
         if not report.conforms:
             raise BuildFailed(report)
@@ -142,6 +192,8 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         store.flush()
         store.close()
         activate_database(store_root, db)
+        if restore_to is not None:
+            journal.set_aside_after(store_root, restore_to)
     except BaseException:
         store.close()
         shutil.rmtree(db, ignore_errors=True)

@@ -76,12 +76,15 @@ def _print_build_failure(exc) -> None:
 
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
+    from .store import StoreError
     root = _store_root(ctx)
     try:
         result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
     except BuildFailed as exc:
         _print_build_failure(exc)
         raise UserError(f"build failed: {exc}; the previous store (if any) is unchanged") from None
+    except StoreError as exc:  # another writer holds the store
+        raise UserError(f"build not started: {exc}") from None
     if not quiet:
         click.echo(f"Built store version {result.version} at {root}")
         width = max(len(g) for g in result.graph_sizes)
@@ -205,6 +208,81 @@ def ingest(ctx, file, slug, progress):
         click.echo(f"warning: {warning}", err=True)
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def documents(ctx, fmt):
+    """List the source documents in the store: ingested ones (removable) and shipped ones."""
+    from .documents import list_documents
+    from .store import StoreError
+    store = open_existing(ctx)
+    try:
+        with store:
+            found = list_documents(store, _store_root(ctx))
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps([d.__dict__ for d in found], indent=2))
+        return
+    for d in found:
+        click.echo(f"{d.slug:<48} {d.origin:<9} {d.statements:>5} statements  {d.file}")
+
+
+@cli.command()
+@click.argument("slug")
+@click.pass_context
+def remove(ctx, slug):
+    """Take an ingested document out of the store (its statements, links and similarity pairs)."""
+    from .documents import DocumentError, remove_document
+    from .store import StoreError, database_path
+    root = _store_root(ctx)
+    if database_path(root) is None:
+        raise UserError(f"no store at {root}: nothing to remove")
+    try:
+        version = remove_document(root, slug)
+    except (DocumentError, StoreError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Removed {slug}; store version {version}")
+
+
+@cli.command()
+@click.argument("version", type=click.IntRange(min=0), required=False)
+@click.option("--list", "show", is_flag=True, help="List the journal of writes made through /update and /data.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@click.pass_context
+def restore(ctx, version, show, progress):
+    """Undo the writes made through /update and /data after VERSION (the journal's entries after it are
+    set aside in journal/undone/, and the store is rebuilt without them)."""
+    from . import journal
+    from .build import BuildFailed, build as run_build
+    from .store import StoreError
+    root = _store_root(ctx)
+    try:
+        kept = journal.entries(root)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    if show or version is None:
+        if not kept:
+            click.echo("No writes through /update or /data are in the journal.")
+        for e in kept:
+            click.echo(f"version {e.version:>6}  {e.time}  {e.route:<12} +{e.added} -{e.removed}  {', '.join(e.graphs)}")
+        return
+    undone = [e for e in kept if e.version > version]
+    if not undone:
+        click.echo(f"Nothing to undo: no write through the API after version {version}.")
+        return
+    try:
+        result = run_build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress),
+                           restore_to=version)
+    except BuildFailed as exc:
+        _print_build_failure(exc)
+        raise UserError(f"restore failed: {exc}; the store is unchanged") from None
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Undid {len(undone)} write(s) made after version {version} (kept in "
+               f"{journal.journal_dir(root) / journal.UNDONE_DIR}); store version {result.version}")
+
+
 @cli.command("queries")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def list_queries(fmt):
@@ -268,9 +346,14 @@ def export(ctx, graph_iri, fmt):
               help="Memory for answers kept until the data changes (0: no cache).")
 @click.option("--warm/--no-warm", default=True, show_default=True,
               help="Compute the named queries' default answers after start-up and after every write.")
+@click.option("--allow-reference-writes", is_flag=True,
+              help="Let token holders write the ontology and reference graphs (refused by default).")
+@click.option("--max-removal-share", default=0.10, show_default=True, type=click.FloatRange(0, 1),
+              help="A write removing more than this share of the store needs ?confirm=large-removal.")
 @click.pass_context
 def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, timeout, max_rows, workers, threads,
-          max_query_bytes, max_data_bytes, memory, queries_dir, cache_mb, warm):
+          max_query_bytes, max_data_bytes, memory, queries_dir, cache_mb, warm, allow_reference_writes,
+          max_removal_share):
     """Serve the SPARQL endpoint, named queries, pages and reports over HTTP."""
     from .store import StoreError, database_path
     from wsiskg.server.app import serve as run_server
@@ -287,7 +370,8 @@ def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, t
         run_server(store_root=root, endpoint=remote, update_endpoint=update_endpoint, host=host, port=port,
                    allow_service=list(allow_service), token_file=token_file, timeout=timeout, max_rows=max_rows,
                    workers=workers, threads=threads, queries_dir=queries_dir, max_query_bytes=max_query_bytes,
-                   max_data_bytes=max_data_bytes, memory=memory, cache_mb=cache_mb, warm=warm)
+                   max_data_bytes=max_data_bytes, memory=memory, cache_mb=cache_mb, warm=warm,
+                   allow_reference_writes=allow_reference_writes, max_removal_share=max_removal_share)
     except (ValueError, OSError, StoreError) as exc:
         raise UserError(f"cannot serve: {exc}") from None
 

@@ -1,10 +1,11 @@
 """`wsiskg ingest FILE`: an outcome document -> entries -> links -> validation -> store, atomically.
 
-Order of work, so that nothing is half-done: parse and build everything in memory; validate; score
-the document's statements against the corpus; write the entry file (atomically) into the store's
-entries folder, so every later rebuild keeps it; then, in one transaction, replace the document's
-graph and its links graph and swap its pairs in the similarity graph. An unreadable or invalid
-document stops before anything is written.
+Order of work, so that nothing is half-done: parse and build everything in memory; then, holding the
+store's write lock (graph/journal.py), validate; score the document's statements against the corpus;
+stage the entry file; in one transaction, replace the document's graph and its links graph and swap
+its pairs in the similarity graph; and only then move the entry file into the store's entries folder,
+so every later rebuild keeps it. A kill between the two is finished (or undone) by the next writer.
+An unreadable or invalid document stops before anything is written.
 
 Similarity is incremental: only the pairs with one of the document's statements are computed (its
 rows against every statement of the corpus, idf over the whole corpus with the document in it), so
@@ -20,13 +21,14 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from . import journal
 from . import namespaces as ns
 from . import simindex
 from .link import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
-from .paths import FileProblem, atomic_write, read_user_file, user_entries_dir
+from .paths import FileProblem, read_user_file, user_entries_dir
 from .similarity import Corpus, insert_pairs_update, remove_document_pairs_update
-from .store import EmbeddedStore, database_path, replace_graphs_update
+from .store import EmbeddedStore, replace_graphs_update
 from .validate import EntryError, Problem, context_for, parse_entry_bytes, validate
 
 TEXT = URIRef(ns.WSIS + "text")
@@ -123,12 +125,16 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
     except EntryError as exc:  # a bug in to_turtle, not the user's fault; still say what happened
         raise IngestError(f"{path}: could not express the document as RDF: {exc}") from None
 
-    database = database_path(store_root)
+    with journal.store_lock(store_root, f"an ingest of {path.name}"):
+        return _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick)
+
+
+def _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick) -> IngestResult:
     store = EmbeddedStore.open(store_root)
-    if database_path(store_root) != database:
-        database = None  # a build swapped the store while it opened: not sure which index is ours
+    database = store.database
     warnings = list(doc.warnings)
     try:
+        journal.recover(store_root, store.version())
         tick("link")
         linker = Linker.from_store(store)
         links = []
@@ -160,11 +166,18 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
 
         tick("store")
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
-        atomic_write(entry_file, turtle.encode("utf-8"))
+        landing = journal.Landing(store_root, store.version() + 1)  # the entry file lands with the commit
+        landing.put(entry_file, turtle.encode("utf-8"))
+        landing.stage()
         graphs = replace_graphs_update({ns.doc_graph(slug): entries.serialize(format="nt", encoding="utf-8"),
                                         ns.links_graph(slug): link_data})
-        store.update(" ;\n".join(part for part in (remove_document_pairs_update(doc_iri), graphs,
-                                                    insert_pairs_update(pairs)) if part))
+        try:
+            store.update(" ;\n".join(part for part in (remove_document_pairs_update(doc_iri), graphs,
+                                                        insert_pairs_update(pairs)) if part))
+        except BaseException:
+            landing.discard()
+            raise
+        landing.land()
         if database:
             try:
                 simindex.save(corpus, store_root, database, store.version())

@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 from . import namespaces as ns
-from .paths import atomic_write
 
 GRAPH_PREFIX = ns.ID + "graph/"
 # Only these kinds of graph are kept; ontology, reference, doc and meta graphs are built from sources.
@@ -52,9 +51,22 @@ def kept_graph_files(store_root: Path | None) -> dict[str, Path]:
 def replace_kept_graph(store, store_root: Path, graph_iri: str, ntriples: bytes) -> Path:
     """Replace the graph in the store (one transaction) and keep its copy for later rebuilds.
 
-    The copy is written to a temporary file first and renamed into place only after the store took
-    the graph, so a failure leaves both the store and the kept copy as they were.
+    Under the store's write lock, the copy is staged first and moved into place right after the store
+    took the graph (graph/journal.py), so a failure leaves both as they were and a kill in between
+    is finished by the next writer.
     """
+    from . import journal
     path = kept_graph_path(store_root, graph_iri)
-    atomic_write(path, ntriples, before_rename=lambda: store.replace_graphs({graph_iri: ntriples}))
+    with journal.store_lock(store_root, f"a write of <{graph_iri}>"):
+        journal.require_current(store, store_root)
+        journal.recover(store_root, store.version())
+        landing = journal.Landing(store_root, store.version() + 1)
+        landing.put(path, ntriples)
+        landing.stage()
+        try:
+            store.replace_graphs({graph_iri: ntriples})
+        except BaseException:
+            landing.discard()
+            raise
+        landing.land()
     return path

@@ -181,10 +181,12 @@ def replace_graphs_update(graphs: dict[str, bytes]) -> str:
 class EmbeddedStore(Store):
     """Oxigraph inside this process."""
 
-    def __init__(self, ox_store: ox.Store, path: Path | None = None, read_only: bool = False):
+    def __init__(self, ox_store: ox.Store, path: Path | None = None, read_only: bool = False,
+                 database: Path | None = None):
         self._store = ox_store
         self.path = path
         self.read_only = read_only
+        self.database = database  # the database folder opened (None: in memory); see journal.require_current
         self.description = f"embedded store at {path}" if path else "in-memory store"
 
     # -- opening -------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ class EmbeddedStore(Store):
                     f"the store at {root} is in use by another process (a running `wsiskg serve`?); "
                     "stop it, or send writes to the server's /data or /update routes") from None
             raise StoreError(f"cannot open the store at {root}: {exc}") from None
-        return cls(store, Path(root), read_only)
+        return cls(store, Path(root), read_only, database=db)
 
     # -- reading ---------------------------------------------------------------------------------
     def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:

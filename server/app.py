@@ -106,7 +106,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
     @app.route("/health")
     def health():
         warmer = backend.warmer
-        return {"status": "ok",
+        return {"status": "ok", "version": backend.version,
                 "cache": {"results": backend.results.entries.stats(), "responses": responses.entries.stats()},
                 "warm": None if warmer is None else {"current": warmer.warmed_identity == backend.key(), **warmer.last}}
 
@@ -127,7 +127,8 @@ def _logging() -> logging.Logger:
 
 def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
           token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=8, queries_dir=None,
-          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True) -> None:
+          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True,
+          allow_reference_writes=False, max_removal_share=0.10) -> None:
     """Run the server until interrupted (the `wsiskg serve` command)."""
     import waitress
 
@@ -136,7 +137,9 @@ def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1"
                           update_endpoint=update_endpoint, allow_service=list(allow_service or []),
                           token=read_token(token_file), timeout=float(timeout), max_rows=int(max_rows),
                           workers=int(workers), max_query_bytes=int(max_query_bytes),
-                          max_data_bytes=int(max_data_bytes), memory=memory, cache_mb=int(cache_mb), warm=bool(warm))
+                          max_data_bytes=int(max_data_bytes), memory=memory, cache_mb=int(cache_mb), warm=bool(warm),
+                          allow_reference_writes=bool(allow_reference_writes),
+                          max_removal_share=float(max_removal_share))
     if queries_dir:
         config.queries_dir = Path(queries_dir)
     backend = Backend(config)

@@ -2,7 +2,9 @@
 
 Reads never run in the HTTP threads (they could not be stopped); writes run in the server process,
 which holds the one read-write handle of the embedded store (or the remote update URL), one at a
-time, each in one transaction that also bumps the store version, so the workers know to reload.
+time and under the store's write lock (graph/journal.py), each in one transaction that also bumps the
+store version, so the workers know to reload. Every write is checked on a scratch copy first, and
+exactly the change checked is committed and kept in the journal, so a rebuild replays it.
 """
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ import os
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store, read_stamp
+from wsiskg.graph import journal
+from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store, database_path, read_stamp
 
 from .cache import ResultCache
 from .config import ServerConfig
@@ -130,26 +134,57 @@ class Backend:
         return _PooledStore(self)
 
     # -- writing ----------------------------------------------------------------------------------
-    def update(self, sparql: str) -> None:
+    @contextmanager
+    def _writing(self, purpose: str):
+        """One write at a time: this server's threads, and every other writer of the store (a build,
+        an ingest) through the store's write lock. Under it the writer is moved onto the database
+        `current` names, in case a build swapped it, and what a killed writer left is finished."""
         with self._write_lock:
-            self.writer.update(sparql)
-            self._after_write()
+            if not isinstance(self.writer, EmbeddedStore):
+                yield
+                return
+            root = Path(self.config.store_root)
+            with journal.store_lock(root, purpose, wait=self.config.write_wait):
+                if database_path(root) != self.writer.database:
+                    self.writer.close()
+                    self.writer = EmbeddedStore.open(root)
+                    self.version = self.writer.version()
+                    self._snapshot()
+                    with self._cache_lock:
+                        self._cache.clear()
+                journal.recover(root, self.writer.version())
+                yield
 
-    def checked_update(self, sparql: str, before_commit: Callable[[object], bool]):
-        """Run an update against a scratch copy in the pool, let `before_commit` judge the outcome (a
-        `CheckedUpdate`), and apply the same change only if it says yes. The write lock is held
-        throughout, so the change checked is the change made. Returns the `CheckedUpdate`."""
-        with self._write_lock:
+    def checked_update(self, sparql: str, judge: Callable[[object], bool], route: str = "/update"):
+        """Run an update against a scratch copy in the pool, let `judge` decide on the outcome (a
+        `CheckedUpdate`; it may raise), and commit exactly the change that was checked if it says
+        yes, recording it in the journal so rebuilds keep it. Returns the `CheckedUpdate`."""
+        with self._writing(f"a server write ({route})"):
             checked = self.executor.run(Job(sparql, key=self.key(), op="check-update", limit=None))
-            if before_commit(checked):
-                self.writer.update(checked.commit or sparql)
-                self._after_write()
+            if judge(checked):
+                self._commit(checked, sparql, route)
             return checked
 
-    def replace_graphs(self, graphs: dict[str, bytes]) -> None:
-        with self._write_lock:
-            self.writer.replace_graphs(graphs)
+    def _commit(self, checked, sparql: str, route: str) -> None:
+        if not isinstance(self.writer, EmbeddedStore):
+            self.writer.update(checked.commit or sparql)
             self._after_write()
+            return
+        if checked.commit is None:  # the update changes nothing
+            return
+        root = Path(self.config.store_root)
+        version = self.writer.version() + 1  # the version this commit makes (store.version_bump_update)
+        landing = journal.Landing(root, version)
+        landing.put(journal.journal_path(root, version),
+                    journal.journal_text(checked.commit, version, route, checked.graphs, checked.added, checked.removed))
+        landing.stage()
+        try:
+            self.writer.update(checked.commit)
+        except BaseException:
+            landing.discard()
+            raise
+        landing.land()
+        self._after_write()
 
     def _after_write(self) -> None:
         self.writes += 1

@@ -24,6 +24,9 @@ class ServerConfig:
     memory_max_quads: int = 10_000_000  # "auto" copies stores up to this size, if the copies fit in memory
     cache_mb: int = 256  # answers kept for the current version of the data (half results, half responses)
     warm: bool = True  # compute the named queries' default answers after start-up and after each write
+    allow_reference_writes: bool = False  # let token holders write the ontology and reference graphs
+    max_removal_share: float = 0.10  # a write removing more of the store needs ?confirm=large-removal
+    write_wait: float = 5.0  # seconds a write waits for the store's write lock (a build) before 503
 
     @property
     def remote(self) -> bool:

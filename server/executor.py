@@ -106,8 +106,9 @@ class Validated:
 class CheckedUpdate:
     """A check-update job's answer: what the update would change, and the shapes' verdict on it.
 
-    `commit` is the change as DELETE DATA / INSERT DATA (exactly what was checked), or None when the
-    original text must be applied (blank nodes, or a remote store whose contents the worker cannot copy).
+    `commit` is the change as DELETE DATA / INSERT DATA / DROP GRAPH (exactly what was checked: an
+    update with RAND(), NOW() or new blank nodes is not run a second time), or None for a remote store
+    whose contents the worker cannot copy (there the original text is sent).
     """
 
     report: object
@@ -115,6 +116,35 @@ class CheckedUpdate:
     removed: int
     touches_meta: bool
     commit: str | None
+    graphs: list[str] = field(default_factory=list)  # the named graphs it changes
+    emptied: list[str] = field(default_factory=list)  # graphs it leaves with no triple
+    total: int = 0  # quads in the store before it
+
+
+def exact_change(after, added: set, removed: set) -> str | None:
+    """The SPARQL Update that turns the store into `after` (an ox.Store), given what was added and
+    removed. DELETE DATA cannot name blank nodes, so a graph that loses a blank-node triple is
+    replaced whole by its new content (same structure, fresh blank nodes)."""
+    import pyoxigraph as ox
+
+    def has_blank(q):
+        return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
+
+    def block(quads):
+        return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                         if isinstance(q.graph_name, ox.NamedNode) else
+                         f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    whole = {q.graph_name for q in removed if has_blank(q)}
+    parts = [f"DROP SILENT GRAPH {g}" if isinstance(g, ox.NamedNode) else "DROP SILENT DEFAULT" for g in whole]
+    deleted = [q for q in removed if q.graph_name not in whole]
+    inserted = [q for q in added if q.graph_name not in whole]
+    for g in whole:
+        inserted += list(after.quads_for_pattern(None, None, None, g))
+    if deleted:
+        parts.append("DELETE DATA {\n" + block(deleted) + "\n}")
+    if inserted:
+        parts.append("INSERT DATA {\n" + block(inserted) + "\n}")
+    return " ;\n".join(parts) if parts else None
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -256,21 +286,11 @@ class _WorkerState:
             restore_datatypes(data)  # read back from Oxigraph: xsd:positiveInteger came back as xsd:integer
         report = validate(data, context_for(data, view), job.sparql, "the update")
 
-        commit = None
-        changed = added | removed
-        if embedded and not any(isinstance(t, ox.BlankNode) for q in changed
-                                for t in (q.subject, q.object, q.graph_name)):
-            def block(quads):
-                return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                                  if isinstance(q.graph_name, ox.NamedNode) else
-                                  f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-            parts = []
-            if removed:
-                parts.append("DELETE DATA {\n" + block(removed) + "\n}")
-            if added:
-                parts.append("INSERT DATA {\n" + block(added) + "\n}")
-            commit = " ;\n".join(parts) if parts else None
-        return CheckedUpdate(report, len(added), len(removed), touches_meta, commit)
+        graphs = sorted(q.graph_name.value for q in added | removed if isinstance(q.graph_name, ox.NamedNode))
+        emptied = sorted(g.value for g in {q.graph_name for q in removed if isinstance(q.graph_name, ox.NamedNode)}
+                         if next(scratch.quads_for_pattern(None, None, None, g), None) is None)
+        commit = exact_change(scratch, added, removed) if embedded else None
+        return CheckedUpdate(report, len(added), len(removed), touches_meta, commit, graphs, emptied, len(before))
 
 
 BYTES_PER_QUAD = 600  # an in-memory copy, measured: 440 MB for 1M quads, plus room for query work

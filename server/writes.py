@@ -1,11 +1,18 @@
 """`/update` (SPARQL 1.1 Update) and `/data` (SPARQL 1.1 Graph Store HTTP Protocol).
 
 Off unless the server was started with a token file; then every write needs
-`Authorization: Bearer <token>` (compared in constant time). Writes go through the `Store`
-interface in one transaction that also bumps the store version. A graph written through `/data`
-or an update is checked against the shapes first (an update on a scratch copy of the data, in a
-query worker, under the deadline): a write that breaks a shape changes nothing and answers 422
-with the report.
+`Authorization: Bearer <token>` (compared in constant time). Every write, whichever route and
+method, is one path: it is expressed as a SPARQL Update, run on a scratch copy of the data in a
+query worker (under the deadline), and the state that results is judged before anything is
+committed:
+- the meta graph is never written; the ontology and reference graphs only with
+  `serve --allow-reference-writes`;
+- a write that removes more than `--max-removal-share` of the store, or empties a graph built from
+  the shipped sources, needs `?confirm=large-removal`;
+- a write whose result breaks a shape (what it adds, and links left pointing at what it removed)
+  changes nothing and answers 422 with the report.
+Then exactly the change that was checked is committed, and kept in the journal (graph/journal.py)
+so a rebuild replays it. While a build holds the store, a write answers 503 with Retry-After.
 """
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, json, request
 
 from wsiskg.graph import namespaces as ns
+from wsiskg.graph.build import entry_files
+from wsiskg.graph.journal import StoreBusy
 from wsiskg.graph.store import QuerySyntaxError
 
 from .context import services
@@ -83,22 +92,9 @@ def update():
     if analysis.operation == "query":
         raise ApiError(400, "this is a query, not an update: send it to /sparql")
     services().service_guard.check(analysis.remote_targets)
-    try:  # checked against the shapes on a scratch copy first; committed only if it conforms
-        outcome = services().backend.checked_update(
-            text, lambda checked: not checked.touches_meta and checked.report.conforms)
-    except QuerySyntaxError as exc:
-        raise syntax_error(exc, "update") from None
-    except UpdateRejected as exc:
-        raise ApiError(400, f"the update cannot be applied: {scrub(str(exc))}") from None
-    if outcome.touches_meta:
-        raise ApiError(403, f"the update would change <{ns.GRAPH_META}>, which holds the store's own "
-                            "bookkeeping and cannot be written; nothing was changed")
+    outcome = _checked_write(text, "POST /update")
     if not outcome.report.conforms:
-        try:
-            offer = choose(REPORT_OFFERS)
-        except NotAcceptable:
-            offer = REPORT_OFFERS[0]
-        return report_response(outcome.report, offer, status=422)
+        return _report_422(outcome.report)
     return _ok("update applied", added=outcome.added, removed=outcome.removed)
 
 
@@ -127,31 +123,94 @@ def data():
     svc = services()
     if request.method in ("GET", "HEAD"):
         offer = choose(GRAPH, html=False)
-        result = svc.backend.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        # the whole graph, never cut at the row cap (GET, edit, PUT must not lose triples)
+        result = svc.backend.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", capped=False)
         if not result.triples:
             raise ApiError(404, f"no graph <{graph}> in the store")
         return machine_response(result, offer, svc.config.max_rows)
     _authorised()
     if graph == ns.GRAPH_META:
-        raise ApiError(403, "this graph holds the store's own bookkeeping and cannot be written")
+        raise ApiError(403, META)
     existed = _exists(graph)
     if request.method == "DELETE":
         if not existed:
             raise ApiError(404, f"no graph <{graph}> in the store")
-        svc.backend.update(f"DROP GRAPH <{graph}>")
-        return _ok(f"graph <{graph}> deleted")
+        outcome = _checked_write(f"DROP SILENT GRAPH <{graph}>", "DELETE /data")
+        if not outcome.report.conforms:
+            return _report_422(outcome.report)
+        return _ok(f"graph <{graph}> deleted", removed=outcome.removed)
     offer = choose(REPORT_OFFERS)
     body, fmt = read_rdf_body()
     validated = checked(body, fmt, merge_graph=graph if request.method == "POST" and existed else None)
     if not validated.report.conforms:
         return report_response(validated.report, offer, status=422)
+    text = validated.ntriples.decode("utf-8")
+    insert = f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}" if text.strip() else ""
     if request.method == "PUT":
-        svc.backend.replace_graphs({graph: validated.ntriples})
+        change = " ;\n".join(part for part in (f"DROP SILENT GRAPH <{graph}>", insert) if part)
     else:
-        text = validated.ntriples.decode("utf-8")
-        if text.strip():
-            svc.backend.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}")
+        change = insert
+    if change:  # the result as a whole (links left to what a PUT removed, too), checked and committed once
+        outcome = _checked_write(change, f"{request.method} /data")
+        if not outcome.report.conforms:
+            return report_response(outcome.report, offer, status=422)
     triples = validated.ntriples.count(b"\n")
     verb = "replaced" if request.method == "PUT" else "added to"
     return _ok(f"{triples} triples {verb} graph <{graph}>", status=200 if existed else 201, graph=graph,
                triples=triples, warnings=len(validated.report.warnings))
+
+
+# -- one path for every write -------------------------------------------------------------------------
+
+META = (f"<{ns.GRAPH_META}> holds the store's own bookkeeping and cannot be written; nothing was changed")
+PROTECTED = (ns.GRAPH_ONTOLOGY, ns.GRAPH_REFERENCE)
+CONFIRM = "large-removal"
+
+
+def shipped_graphs() -> set[str]:
+    """Graphs a build makes from the shipped entries (emptying one needs confirmation)."""
+    slugs = entry_files(None)
+    return {ns.doc_graph(s) for s in slugs} | {ns.links_graph(s) for s in slugs} | {ns.links_graph("similarity")}
+
+
+def _judge(outcome) -> bool:
+    """Refuse (raise) what no write may do; say whether the shapes allow the rest."""
+    config = services().config
+    if outcome.touches_meta:
+        raise ApiError(403, f"the write would change {META}")
+    protected = [g for g in outcome.graphs if g in PROTECTED]
+    if protected and not config.allow_reference_writes:
+        raise ApiError(403, f"the write would change <{protected[0]}>, which is built from the shipped sources "
+                            "and protected; nothing was changed (an operator can allow it: "
+                            "wsiskg serve --allow-reference-writes)")
+    if request.args.get("confirm") != CONFIRM:
+        share = outcome.removed / max(outcome.total, 1)
+        if outcome.removed and share > config.max_removal_share:
+            raise ApiError(409, f"the write would remove {outcome.removed} of the store's {outcome.total} triples "
+                                f"({share:.0%}), more than the {config.max_removal_share:.0%} one write may remove "
+                                f"unconfirmed; nothing was changed: add ?confirm={CONFIRM} to the URL if you mean it")
+        whole = sorted(set(outcome.emptied) & shipped_graphs())
+        if whole:
+            raise ApiError(409, f"the write would empty <{whole[0]}>, a graph built from the shipped sources; "
+                                f"nothing was changed: add ?confirm={CONFIRM} to the URL if you mean it "
+                                "(`wsiskg restore` can undo API writes)")
+    return outcome.report.conforms
+
+
+def _checked_write(update_text: str, route: str):
+    try:
+        return services().backend.checked_update(update_text, _judge, route)
+    except QuerySyntaxError as exc:
+        raise syntax_error(exc, "update") from None
+    except UpdateRejected as exc:
+        raise ApiError(400, f"the update cannot be applied: {scrub(str(exc))}") from None
+    except StoreBusy as exc:
+        raise ApiError(503, f"{exc}", {"Retry-After": "10"}) from None
+
+
+def _report_422(report) -> Response:
+    try:
+        offer = choose(REPORT_OFFERS)
+    except NotAcceptable:
+        offer = REPORT_OFFERS[0]
+    return report_response(report, offer, status=422)

@@ -162,8 +162,9 @@ def test_an_update_that_breaks_a_shape_changes_nothing_and_returns_the_report(se
                                   f"  <{STATEMENT}> wsis:addressesActionLine <{ID}action-line/C99> }} }}",
                                   WSIS + "addressesActionLine", ID + "action-line/C99"),
         # removing what others link to leaves them linking to an undefined IRI
-        "removed-target": (f"DELETE WHERE {{ GRAPH <{ID}graph/reference> {{ <{ID}theme/connectivity> ?p ?o }} }}",
-                           WSIS + "hasTheme", ID + "theme/connectivity"),
+        # (the reference graph is protected outright now: a document's description stands in)
+        "removed-target": (f"DELETE WHERE {{ GRAPH <{ID}graph/doc/{SLUG}> {{ <{ID}doc/{SLUG}> ?p ?o }} }}",
+                           "http://www.w3.org/ns/prov#wasDerivedFrom", ID + f"doc/{SLUG}"),
         # a link to the wrong class: an SDG goal is not an Action Line
         "wrong-class": (f"PREFIX wsis: <{WSIS}>\nINSERT DATA {{ GRAPH <{ID}graph/doc/{SLUG}> {{\n"
                         f"  <{STATEMENT}> wsis:addressesActionLine <http://metadata.un.org/sdg/4> }} }}",
