@@ -232,12 +232,14 @@ class Linker:
     def link(self, subject: str, text: str) -> list[Link]:
         scored = defaultdict(list)
         long_text = len(tokens(text)) > PASSING_MENTION_WORDS
-        for (predicate, target), hits in self.matches(text).items():
+        found = self.matches(text)
+        theme_words = {t.rsplit("/", 1)[-1]: {p.lower() for _, _, p in hits}
+                       for (pr, t), hits in found.items() if pr == W + "hasTheme"}
+        for (predicate, target), hits in found.items():
             distinct = {}
             for weight, method, phrase in hits:
                 distinct[phrase.lower()] = max(distinct.get(phrase.lower(), (0, "", ""))[0], weight), method, phrase
-            if (long_text and predicate in PASSING_MENTION_GUARD and len(distinct) == 1
-                    and len(tokens(next(iter(distinct)))) == 1 and "notation" not in {m for _, m, _ in distinct.values()}):
+            if long_text and predicate in PASSING_MENTION_GUARD and _one_word(hits, theme_words):
                 continue
             miss = 1.0
             for weight, _, _ in distinct.values():
@@ -253,6 +255,17 @@ class Linker:
             floor = max(threshold, candidates[0].score * relative[0]) if relative else threshold
             links += [l for l in candidates if l.score >= floor][:most]
         return sorted(links, key=lambda l: (l.predicate, -l.score, l.target))
+
+
+def _one_word(hits: list[tuple[float, str, str]], theme_words: dict[str, set[str]]) -> bool:
+    """Whether the hits rest on a single one-word phrase of the text (a theme's suggestion rests on
+    the words that found the theme)."""
+    if any(method == "notation" for _, method, _ in hits):
+        return False
+    words = set()
+    for _, method, phrase in hits:
+        words |= theme_words.get(phrase, set()) if method == "theme-suggestion" else {phrase.lower()}
+    return len(words) == 1 and len(tokens(next(iter(words)))) == 1
 
 
 def _method_name(kind: str) -> str:
