@@ -140,6 +140,8 @@ class Linker:
                 continue
             self.by_phrase[(exact, words)].append((predicate, target, weight, kind))
         self.longest = max((len(w) for _, w in self.by_phrase), default=1)
+        # Every leading part of a phrase, so a look-up stops as soon as no phrase goes on that way.
+        self.prefixes = {(exact, words[:n]) for exact, words in self.by_phrase for n in range(1, len(words) + 1)}
         self.suggestions = defaultdict(list)
         for theme, predicate, target in suggestions:
             self.suggestions[theme].append((predicate, target))
@@ -162,9 +164,11 @@ class Linker:
         folded = [w.lower() for w in words]
         hits = []  # (start, end, predicate, target, weight, kind)
         for start in range(len(words)):
-            for size in range(1, min(self.longest, len(words) - start) + 1):
-                for exact, seq in ((True, words), (False, folded)):
+            for exact, seq in ((True, words), (False, folded)):
+                for size in range(1, min(self.longest, len(words) - start) + 1):
                     key = (exact, tuple(seq[start:start + size]))
+                    if key not in self.prefixes:
+                        break
                     for predicate, target, weight, kind in self.by_phrase.get(key, ()):
                         hits.append((start, start + size, predicate, target, weight, kind))
         names = [(a, b) for a, b, p, *_ in hits if p in (W + "mentionsEntity", NAME)] + self._name_runs(words)
