@@ -25,13 +25,12 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from wsiskg.graph import namespaces as ns
-from wsiskg.graph.build import entry_files
 from wsiskg.graph.link import Linker
-from wsiskg.graph.reference import reference_graph
 from wsiskg.graph.store import EmbeddedStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from linker_eval import load_store  # noqa: E402  (the same store: reference data and entries, in memory)
 
 LABELS = Path(__file__).resolve().parent / "linker_labels.json"
 W = ns.WSIS
@@ -40,14 +39,6 @@ KINDS = {W + "addressesActionLine": "action line", W + "relatesToGDC": "GDC", W 
 # The figures the linker must reach on action-line links (issue 16 item 5).
 TARGET_PRECISION = 0.8
 TARGET_KEPT = 0.9
-
-
-def load_store() -> EmbeddedStore:
-    store = EmbeddedStore.in_memory()
-    store.bulk_load([(ns.GRAPH_REFERENCE, reference_graph().serialize(format="nt", encoding="utf-8"))])
-    store.bulk_load(((ns.doc_graph(slug), path.read_bytes()) for slug, path in entry_files(None).items()),
-                    ox.RdfFormat.TURTLE)
-    return store
 
 
 def gold(labels: list[dict]) -> dict[tuple[str, str, str], dict]:
