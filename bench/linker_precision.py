@@ -52,17 +52,16 @@ def gold(labels: list[dict]) -> dict[tuple[str, str, str], dict]:
     return result
 
 
-def machine_links(store: EmbeddedStore, statements: set[str], linker: Linker | None = None) -> set[tuple[str, str, str]]:
-    """What the linker adds to the curators' links for these statements, as link_documents stores it
-    (voicedBy links are kept even where a curator wrote the same: the speaker was found)."""
+def machine_links(store: EmbeddedStore, texts: dict[str, str], linker: Linker | None = None) -> set[tuple[str, str, str]]:
+    """What the linker adds to the curators' links for these statements ({IRI: the text labelled}), as
+    link_documents stores it (voicedBy links are kept even where a curator wrote the same: the speaker
+    was found). The labelled texts are used, so a later edit of a source text cannot shift the set."""
     linker = linker or Linker.from_store(store)
-    texts = {s.value: t.value for s, t in store.query(
-        "SELECT ?s ?t WHERE { GRAPH ?g { ?s <https://w3id.org/wsis-kg/ontology#text> ?t } }").rows}
     curated = {(s.value, p.value, o.value) for s, p, o in store.query(
         "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o . ?s <https://w3id.org/wsis-kg/ontology#text> ?t } }").rows}
     links = set()
-    for subject in statements:
-        for link in linker.link(subject, texts[subject]):
+    for subject, text in texts.items():
+        for link in linker.link(subject, text):
             key = (link.subject, link.predicate, link.target)
             # a voicedBy the curator also wrote counts as made: the speaker was told apart from the topic
             if link.predicate in KINDS and (key not in curated or link.predicate == W + "voicedBy"):
@@ -99,7 +98,7 @@ def evaluate(store: EmbeddedStore | None = None, linker: Linker | None = None) -
     rows = json.loads(LABELS.read_text(encoding="utf-8"))["links"]
     labelled = gold(rows)
     store = store or load_store()
-    predicted = machine_links(store, {r["statement"] for r in rows}, linker)
+    predicted = machine_links(store, {r["statement"]: r["text"] for r in rows}, linker)
     return {"labels": len(rows), "statements": len({r["statement"] for r in rows}),
             "before": baseline(labelled),
             "after": {"all": score(labelled, predicted), "held-out": score(labelled, predicted, "held-out")},
