@@ -54,8 +54,7 @@ ACCEPT = {
 }
 # Links to what a statement is about: their triggers are not read inside names.
 TOPICAL = {W + "addressesActionLine", W + "hasTheme", W + "relatesToGDC", W + "supportsSDG", W + "concerns"}
-# The linking rules' resource in linking.ttl.
-RULES = ns.ID + "linking/rules"
+# Pseudo-predicates of the rules' phrases (matched like labels, never links).
 NOT_WITHIN = "not-within"
 NAME = "name"
 CUE = "speaker-cue"
@@ -287,9 +286,12 @@ _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _OCR_FIXES = (re.compile(r"\bAl\b"), "AI")
 
 
+def _prepare(text: str) -> str:
+    return _OCR_FIXES[0].sub(_OCR_FIXES[1], normalise(text))
+
+
 def tokens(text: str) -> list[str]:
-    text = _OCR_FIXES[0].sub(_OCR_FIXES[1], normalise(text))
-    return _TOKEN.findall(text)
+    return _TOKEN.findall(_prepare(text))
 
 
 # Lower-case words a proper name may hold between its capitalised words.
@@ -300,7 +302,7 @@ _CLAUSE_BREAK = re.compile(r"[.;:!?]")
 def tokens_and_clauses(text: str) -> tuple[list[str], list[int]]:
     """The words of `text` (as tokens() gives them) and the indexes of the words that open a clause:
     the first word and each word after a full stop, semicolon, colon, question or exclamation mark."""
-    text = _OCR_FIXES[0].sub(_OCR_FIXES[1], normalise(text))
+    text = _prepare(text)
     words, starts, last = [], [0], 0
     for match in _TOKEN.finditer(text):
         if words and _CLAUSE_BREAK.search(text, last, match.start()):
