@@ -92,7 +92,10 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         tick("ontology")
         ontology = ontology_graph()
         tick("reference data")
-        reference = reference_graph()
+        try:
+            reference = reference_graph()
+        except EntryError as exc:  # a reference table row that cannot become RDF, with its file and line
+            raise BuildFailed(errors=[exc]) from None
 
         entries, errors = {}, []
         for slug, path in files.items():

@@ -8,12 +8,14 @@ label and Wikidata item there; the chart adds its facts. Everything else gets `i
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
 from . import namespaces as ns
+from .validate import EntryError
 
 WSIS = Namespace(ns.WSIS)
 ORG = Namespace(ns.ORG)
@@ -24,8 +26,8 @@ ALIGNMENT_TABLE = "un_system_alignment.csv"
 CHART_SOURCE = URIRef("https://systemchart.un.org/")
 
 
-class ChartError(ValueError):
-    """A row of the chart tables that cannot be turned into RDF (names the table and its row)."""
+class ChartError(EntryError):
+    """A row of the chart tables that cannot be turned into RDF (names the table and its line)."""
 
 
 def _iri(ref_id: str) -> URIRef:
@@ -41,6 +43,16 @@ def _organs(cell: str) -> list[str]:
     return [cell] if cell else []
 
 
+def _lines_and_rows(path: Path):
+    """(first line in the file, row) for each row; the chart's cells may span lines."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        start = 2
+        for row in reader:
+            yield start, {k: (v or "").strip() for k, v in row.items()}
+            start = reader.line_num + 1
+
+
 def chart_entities(folder: Path) -> list[dict]:
     """One dict per chart entity: the chart row plus our `id` (existing or slug), `parents`,
     `organs`, `label` and `link_acronym`, as the alignment table decides."""
@@ -51,19 +63,19 @@ def chart_entities(folder: Path) -> list[dict]:
     entity_rows = {r["chart_name"]: r for r in align if r["chart_column"] == "entity"}
     organ_rows = {r["chart_name"]: r for r in align if r["chart_column"] == "un_principal_organ"}
     out, seen = [], {}
-    for number, row in enumerate(read_table(CHART_TABLE, folder), start=2):
+    for number, row in _lines_and_rows(folder / CHART_TABLE):
         name = row["entity"]
         fix = entity_rows.get(name, {})
         ref_id = fix.get("id") or by_name.get(name) or ns.slugify(name)
         if ref_id in seen:
-            raise ChartError(f"{CHART_TABLE} line {number}: entity {name!r} maps to {ref_id!r}, "
-                             f"as does line {seen[ref_id]}; give one of them its own id in {ALIGNMENT_TABLE}")
+            raise ChartError(f"entity {name!r} maps to {ref_id!r}, as does line {seen[ref_id]}; give one of "
+                             f"them its own id in {ALIGNMENT_TABLE}", str(folder / CHART_TABLE), number)
         seen[ref_id] = number
         organs = []
         for organ in _organs(row["un_principal_organ"]):
             if organ not in organ_rows:
-                raise ChartError(f"{CHART_TABLE} line {number}: principal organ {organ!r} has no row in "
-                                 f"{ALIGNMENT_TABLE} (chart_column un_principal_organ)")
+                raise ChartError(f"principal organ {organ!r} has no row in {ALIGNMENT_TABLE} (add one with "
+                                 "chart_column un_principal_organ and the organ's id)", str(folder / CHART_TABLE), number)
             if organ_rows[organ]["id"]:
                 organs.append(organ_rows[organ]["id"])
         own_iri = _iri(ref_id)
@@ -85,14 +97,14 @@ def un_system_chart(g: Graph, folder: Path) -> None:
     entities = chart_entities(folder)
     known = {_iri(i) for i in bodies} | {_iri(e["id"]) for e in entities}
     # Principal organs and bodies the chart lacks (Security Council, UN system, IGF secretariat).
-    for row in align:
+    for number, row in enumerate(align, start=2):
         if not row["id"] or row["chart_column"] == "entity":
             continue
         iri = _iri(row["id"])
         if iri not in known:
             if not row["label_en"]:
-                raise ChartError(f"{ALIGNMENT_TABLE}: {row['id']!r} is neither in un_bodies.csv nor on the chart; "
-                                 "give it a label_en")
+                raise ChartError(f"{row['id']!r} is neither in un_bodies.csv nor on the chart; give it a label_en",
+                                 str(folder / ALIGNMENT_TABLE), number)
             known.add(iri)
             g.add((iri, RDF.type, WSIS.UNEntity))
             g.add((iri, RDF.type, ORG.Organization))

@@ -635,13 +635,23 @@ def test_entities_without_external_link_lists_bodies_lacking_wikidata(built_stor
     conventions = (REPO / "docs" / "conventions.md").read_text(encoding="utf-8")
     listed = re.search(r"UN entities \(`wsis:UNEntity`\):[^:]*:(.*?)\n- ", conventions, re.S).group(1)
     un_entities = {w.strip(" .\n") for w in listed.split(",")}
+    from test_unsystem import chart_iris, new_entities
     expected = {row["id"] for row in table("un_bodies.csv")
                 if not row["wikidata_qid"] and row["id"].lower().replace("_", "-") in un_entities}
+    # the UN System Chart's entities new to the project: no Wikidata item confirmed for any of them
+    added = new_entities()
+    expected |= {e["notation"] for e in added.values()}
     rows = run(built_store, "entities-without-external-link")
     got = {r["notation"] for r in rows if r["kind"] == "UN entity" and r["missing"] == "Wikidata item"}
-    assert "UNCTAD" in expected and got == expected
+    assert "UNCTAD" in expected and "Board of Auditors" in expected and got == expected
+    # a body of un_bodies.csv without a page gets the chart's page where the chart has one
+    chart_pages = {iri for name, iri in chart_iris().items()
+                   if next(r for r in table("un_system_chart.csv") if r["entity"] == name)["entity_link"]}
     no_page = {row["id"] for row in table("un_bodies.csv")
-               if not row["url"] and row["id"].lower().replace("_", "-") in un_entities}
+               if not row["url"] and row["id"].lower().replace("_", "-") in un_entities
+               and ID + "org/" + row["id"].lower().replace("_", "-") not in chart_pages}
+    no_page |= {e["notation"] for e in added.values() if not e["url"]}
+    assert "UNGIS" in no_page and "ODET" not in no_page
     assert {r["notation"] for r in rows if r["kind"] == "UN entity" and r["missing"] == "official web page"} == no_page
 
 
