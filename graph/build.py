@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import namespaces as ns
-from . import simindex
+from . import simindex, unbis
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
@@ -55,6 +55,7 @@ def _graphs_to_load(ontology: Graph, reference: Graph, entries: dict, kept_graph
     as they are loaded (not all held as text at once); kept graphs load the very bytes that were checked."""
     yield ns.GRAPH_ONTOLOGY, _ntriples(ontology)
     yield ns.GRAPH_REFERENCE, _ntriples(reference)
+    yield from unbis.graphs_to_load()  # the UNBIS Thesaurus and our themes' mapping, id:graph/unbis
     for slug, (g, _, _) in entries.items():
         yield ns.doc_graph(slug), _ntriples(g)
     for graph_iri, (_, _, data) in kept_graphs.items():
@@ -94,6 +95,7 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
         tick("reference data")
         try:
             reference = reference_graph()
+            unbis.theme_mapping()  # read (and checked) here, so a bad row fails before anything is loaded
         except EntryError as exc:  # a reference table row that cannot become RDF, with its file and line
             raise BuildFailed(errors=[exc]) from None
 
@@ -130,7 +132,7 @@ def build(store_root: Path, progress: Callable | None = None, extra_entries: dic
             store.bulk_load(linker(store).items())
 
         tick("validation")
-        to_validate = [Entry(reference, "", "reference data", whole=True),
+        to_validate = [Entry(reference, "", "reference data", whole=True), *unbis.entries_to_validate(),
                        *(Entry(g, text, str(path)) for g, text, path in entries.values()),
                        *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values())]
         report = Report(validate_entries(to_validate, store, workers=available_cpus()))
