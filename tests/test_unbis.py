@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, wsiskg
+from conftest import REPO
+from test_unsystem import select as run_select
 
 REFERENCE = REPO / "graph" / "reference"
 DUMP = REPO.parent / "shared" / "reference" / "unbis"
@@ -32,18 +33,12 @@ def table(name: str, folder: Path = REFERENCE) -> list[dict[str, str]]:
 
 
 def select(store: Path, sparql: str) -> list[dict[str, str]]:
-    path = store / "q.rq"
-    path.write_text(PREFIXES + sparql, encoding="utf-8")
-    result = wsiskg("query", str(path), "--format", "json", store=store)
-    assert result.returncode == 0, result.stderr
-    return [{k: v["value"] for k, v in b.items()} for b in json.loads(result.stdout)["results"]["bindings"]]
+    return run_select(store, PREFIXES + sparql)
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, built_store):
-    root = tmp_path_factory.mktemp("unbis") / "store"
-    shutil.copytree(built_store, root, symlinks=True)
-    return root
+def store(built_store):
+    return built_store
 
 
 def test_the_thesaurus_is_in_its_own_graph_with_its_hierarchy(store):

@@ -10,6 +10,7 @@ import csv
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,19 +60,18 @@ def new_entities() -> dict[str, dict[str, str]]:
 
 
 def select(store, sparql: str) -> list[dict[str, str]]:
-    path = Path(store) / "q.rq"
-    path.write_text(sparql, encoding="utf-8")
-    result = wsiskg("query", str(path), "--format", "json", store=store)
+    """A SELECT through the CLI (as a .rq file, the way a user runs one) on the built store."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "q.rq"
+        path.write_text(sparql, encoding="utf-8")
+        result = wsiskg("query", str(path), "--format", "json", store=store)
     assert result.returncode == 0, result.stderr
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(result.stdout)["results"]["bindings"]]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, built_store):
-    """A copy of the built store (the queries are written beside it)."""
-    root = tmp_path_factory.mktemp("unsystem") / "store"
-    shutil.copytree(built_store, root, symlinks=True)
-    return root
+def store(built_store):
+    return built_store
 
 
 PREFIXES = """PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
