@@ -38,7 +38,7 @@ PREAMBLE_HEADING_MAX_LINES = 3
 
 class ParseError(ValueError):
     def __init__(self, message: str, file: str, line: int):
-        self.file, self.line = file, line
+        self.file, self.line, self.reason = file, line, message
         super().__init__(f"{file}, line {line}: {message}")
 
 
