@@ -172,6 +172,9 @@ def resolution_graphs(folder: Path = RESOLUTIONS_DIR) -> Iterator[tuple[str, Gra
 def text_graphs(folder: Path = RESOLUTIONS_DIR) -> Iterator[tuple[str, Graph, str]]:
     """What `wsiskg build` loads and validates besides the entries: the resolutions, then their mandates."""
     yield from resolution_graphs(folder)
+    from .mandates import MANDATES_GRAPH, mandates_graph
+    documents = [(row["symbol"], document(row["file"], folder)) for row in table()]
+    yield MANDATES_GRAPH, mandates_graph(documents), str(REFERENCE_DIR / "mandates.yaml")
 
 
 __all__ = ["ParseError", "resolution_graphs", "gdc_paragraphs", "document", "paragraph_iri", "table"]
