@@ -97,6 +97,22 @@ def _paragraph_triples(g: Graph, iri: URIRef, symbol: str, part: str, p: Paragra
         g.add((iri, WSIS.annex, Literal(part)))
 
 
+def gdc_kind(p: Paragraph) -> str:
+    return "operative" if int(p.parent or p.number) >= GDC_FIRST_COMMITMENT else "preambular"
+
+
+def gdc_objective(p: Paragraph) -> str | None:
+    """The number of the objective a Compact paragraph stands under ("Objective 3. …"), if any."""
+    if p.heading in GDC_SECTIONS_WITHOUT_OBJECTIVE:
+        return None
+    return next((h.split()[1].rstrip(".") for h in p.headings if re.match(r"Objective \d\.", h)), None)
+
+
+def gdc_annex(folder: Path = RESOLUTIONS_DIR):
+    row = next(r for r in table() if r["symbol"] == GDC_SYMBOL)
+    return document(row["file"], folder).part(GDC_ANNEX)
+
+
 def gdc_paragraphs(g: Graph, scheme: URIRef, objectives: dict[str, URIRef], folder: Path = RESOLUTIONS_DIR) -> None:
     """Every paragraph and lettered item of the Compact, from the official text (replaces the 17
     hand-typed rows of the former gdc_commitments.csv; IRIs unchanged)."""
@@ -106,8 +122,7 @@ def gdc_paragraphs(g: Graph, scheme: URIRef, objectives: dict[str, URIRef], fold
     for p in annex.paragraphs:
         iri = paragraph_iri(GDC_SYMBOL, GDC_ANNEX, p)
         parent = URIRef(ns.entity("gdc", "paragraph", p.parent)) if p.parent else None
-        head = int(p.parent or p.number)
-        kind = "operative" if head >= GDC_FIRST_COMMITMENT else "preambular"
+        kind = gdc_kind(p)
         _paragraph_triples(g, iri, GDC_SYMBOL, GDC_ANNEX, p, kind, parent)
         g.add((iri, RDF.type, WSIS.GDCCommitment))
         g.add((iri, RDF.type, SKOS.Concept))
@@ -115,9 +130,8 @@ def gdc_paragraphs(g: Graph, scheme: URIRef, objectives: dict[str, URIRef], fold
         g.add((iri, SKOS.notation, Literal(p.number)))
         g.add((iri, SKOS.prefLabel, Literal(f"GDC paragraph {p.number}", lang="en")))
         g.add((iri, WSIS.paragraphKind, Literal("commitment" if kind == "operative" else "preamble")))
-        objective = next((re.match(r"Objective (\d)\.", h).group(1) for h in p.headings
-                          if re.match(r"Objective \d\.", h)), None)
-        if objective and p.heading not in GDC_SECTIONS_WITHOUT_OBJECTIVE:
+        objective = gdc_objective(p)
+        if objective:
             g.add((iri, SKOS.broader, objectives[objective]))
         tag = sdg_tag(p.text)
         if tag:
