@@ -75,8 +75,9 @@ def resolution_texts() -> list:
 def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     """Link computations run after the entries are loaded; each returns {graph IRI: N-Triples}."""
     from .link import link_documents
+    from .mandates import link_addressees
     from .similarity import compute as similarity
-    return [link_documents, similarity]
+    return [link_documents, similarity, link_addressees]
 
 
 def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None,

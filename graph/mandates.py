@@ -261,3 +261,52 @@ def mandates_graph(documents, vocab: Vocabulary | None = None) -> Graph:
                     for iri in mandate.reports_to:
                         g.add((node, WSIS.reportsTo, URIRef(iri)))
     return g
+
+
+# -- whom a consultation statement asks (wsis:addressedTo on statements) -----------------------------
+
+# "ITU should …", "Member States must …", "Governments are encouraged to …": the subject before the modal.
+MODAL = re.compile(r"\b(?:should|must|shall|needs? to|(?:is|are) (?:urged|encouraged|invited|called upon|"
+                   r"requested|asked) to)\b")
+CLAUSE_START = re.compile(r"(?:^|[.;:!?]\s+|,\s+(?:and|but|while|whereas)\s+|\b(?:that|where|which|and)\s+)")
+MAX_SUBJECT_WORDS = 12
+
+
+def statement_addressees(text: str, vocab: Vocabulary | None = None) -> list[tuple[str, str]]:
+    """(IRI, phrase) of whom a statement asks to act: the subject of a modal ("ITU should"), or the
+    addressee of an operative verb ("calls upon Member States to"), by the same vocabulary as mandates."""
+    vocab = vocab or vocabulary()
+    found = []
+    for m in MODAL.finditer(text):
+        head = text[:m.start()]
+        starts = [c.end() for c in CLAUSE_START.finditer(head)]
+        subject = head[max(starts) if starts else 0:].strip(" ,")
+        if not subject or len(subject.split()) > MAX_SUBJECT_WORDS:
+            continue
+        found += [(iri, subject) for iri, _, _ in vocab.resolve(subject, text, "")]
+    for mandate in extract(text, "", None, vocab):
+        found += [(iri, mandate.phrase) for iri in mandate.addressees]
+    return list(dict.fromkeys(found))
+
+
+STATEMENTS_QUERY = """
+PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?s ?text WHERE {
+  GRAPH ?g { ?s a ?type ; wsis:text ?text . }
+  ?type rdfs:subClassOf wsis:Statement .
+  FILTER(STRSTARTS(STR(?g), "https://w3id.org/wsis-kg/id/graph/doc/"))
+}"""
+ADDRESSEES_GRAPH = ns.links_graph("addressees")
+
+
+def link_addressees(store) -> dict[str, bytes]:
+    """The linker step of `wsiskg build`: id:graph/links/addressees, one reified link per addressee."""
+    from .link import Link, links_ntriples
+    vocab = vocabulary()
+    links = []
+    for subject, text in store.query(STATEMENTS_QUERY).rows:
+        for iri, phrase in statement_addressees(text.value, vocab):
+            links.append(Link(subject.value, ns.WSIS + "addressedTo", iri, 1.0, "addressee-vocabulary", [phrase]))
+    unique = {(l.subject, l.target): l for l in links}
+    return {ADDRESSEES_GRAPH: links_ntriples(sorted(unique.values(), key=lambda l: (l.subject, l.target)))}

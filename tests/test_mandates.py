@@ -192,3 +192,34 @@ def test_gdc_gaps_covers_the_whole_compact_with_the_preamble_apart(built_store):
     all_sdgs = {p.number for p in gdc_annex().paragraphs if "(all SDGs)" in p.text}
     assert not all_sdgs & {r["notation"] for r in paragraphs}
     assert {r.get("objective") for r in paragraphs} >= {ID + f"gdc/objective/{n}" for n in (1, 3, 4)}
+
+
+# -- whom consultation statements ask -----------------------------------------------------------------
+
+def test_statement_addressees_by_the_same_vocabulary():
+    from wsiskg.graph.mandates import statement_addressees
+    assert statement_addressees("The ITU should evaluate the successes of current privacy frameworks.") == \
+        [(ID + "org/itu", "The ITU")]
+    assert statement_addressees("UNGIS must continue serving as an inter-agency mechanism.") == [(ID + "org/ungis", "UNGIS")]
+    assert statement_addressees("Member States must protect journalists, and companies should publish reports.") == \
+        [(ID + "stakeholder/government", "Member States"), (ID + "stakeholder/private-sector", "companies")]
+    # the operative verbs too; and a statement that asks nobody has no addressee
+    assert statement_addressees("We call upon Governments to invest in connectivity.") == \
+        [(ID + "stakeholder/government", "Governments")]
+    assert statement_addressees("Connectivity remains unequal between regions.") == []
+
+
+def test_statement_addressees_in_the_store(built_store):
+    from wsiskg.graph.store import EmbeddedStore
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        rows = store.query(f"""PREFIX wsis: <{ns.WSIS}>
+            SELECT ?s ?text ?o ?method WHERE {{ GRAPH <{ID}graph/links/addressees> {{
+              ?s wsis:addressedTo ?o . ?a <{ns.RDF}subject> ?s ; <{ns.RDF}object> ?o ; wsis:method ?method }}
+              ?s wsis:text ?text }}""").rows
+    found = {(text.value, o.value) for _, text, o, _ in rows}
+    assert ("UNGIS must continue serving as an inter-agency mechanism on digital for development.",
+            ID + "org/ungis") in found
+    assert {m.value for *_, m in rows} == {"addressee-vocabulary"}
+    # whom a statement asks is kept apart from who voiced it: no addressee link is a voicedBy restated
+    assert all("should" in t or "must" in t or "urge" in t or "call" in t or "invite" in t or "shall" in t
+               or "need" in t or "encourag" in t for t, _ in found)
