@@ -77,7 +77,8 @@ def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     from .link import link_documents
     from .mandates import link_addressees
     from .similarity import compute as similarity
-    return [link_documents, similarity, link_addressees]
+    from .texts import link_resolutions
+    return [link_documents, similarity, link_addressees, link_resolutions]
 
 
 def build(store_root: Path, progress: Callable | None = None, extra_entries: dict[str, Path] | None = None,

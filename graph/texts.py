@@ -21,7 +21,6 @@ from .paths import REFERENCE_DIR, SOURCES_DIR
 from .resolutions import Document, Paragraph, ParseError, parse
 
 WSIS = Namespace(ns.WSIS)
-PROV = Namespace(ns.PROV)
 SCHEMA = Namespace(ns.SCHEMA)
 RESOLUTIONS_DIR = SOURCES_DIR / "resolutions"
 GDC_SYMBOL, GDC_ANNEX = "A/RES/79/1", "I"
@@ -173,7 +172,6 @@ def resolution_graph(row: dict[str, str], folder: Path = RESOLUTIONS_DIR) -> Gra
             if p.parent is None:
                 numbered[p.number] = iri
             _paragraph_triples(g, iri, symbol, part.name, p, p.kind, numbered.get(p.parent) if p.parent else None)
-            g.add((iri, PROV.wasDerivedFrom, res))  # so the linker reads it as it reads statements
     return g
 
 
@@ -181,6 +179,30 @@ def resolution_graphs(folder: Path = RESOLUTIONS_DIR) -> Iterator[tuple[str, Gra
     """(named graph IRI, graph, file) per shipped resolution. Raises ParseError on a bad text."""
     for row in table():
         yield ns.doc_graph(graph_slug(row["symbol"])), resolution_graph(row, folder), str(folder / row["file"])
+
+
+PARAGRAPHS_QUERY = """
+PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
+SELECT ?s ?text ?g WHERE {
+  GRAPH ?g { ?s a wsis:Paragraph ; wsis:text ?text . }
+  FILTER(STRSTARTS(STR(?g), "https://w3id.org/wsis-kg/id/graph/doc/"))
+}"""
+
+
+def link_resolutions(store) -> dict[str, bytes]:
+    """The linker step for the resolutions' paragraphs: graph/link.py's Linker, as for statements, into
+    id:graph/links/<slug>. Paragraphs are not statements (no prov:wasDerivedFrom), so the statement
+    queries, the similarity index and link_documents leave them out."""
+    from collections import defaultdict
+
+    from .link import Linker, links_ntriples
+    linker = Linker.from_store(store)
+    per_graph = defaultdict(list)
+    for subject, text, graph in store.query(PARAGRAPHS_QUERY).rows:
+        per_graph[graph.value] += linker.link(subject.value, text.value)
+    prefix = ns.doc_graph("")
+    return {ns.links_graph(g[len(prefix):]): links_ntriples(sorted(links, key=lambda l: (l.subject, l.predicate, l.target)))
+            for g, links in sorted(per_graph.items())}
 
 
 def text_graphs(folder: Path = RESOLUTIONS_DIR) -> Iterator[tuple[str, Graph, str]]:
