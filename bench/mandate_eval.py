@@ -19,6 +19,8 @@ from wsiskg.graph.texts import document, table
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mandates_labelled.json"
 FIELDS = ("addressees", "due", "reportsTo")
+# "the action line facilitators" expands to nine bodies; counted once too, so it does not weigh nine-fold
+ONCE = "addressees, facilitators once"
 
 
 def _expand(values: list[str], facilitators: list[str]) -> set[str]:
@@ -45,17 +47,23 @@ def predicted(symbol: str, number: str) -> dict[str, set[str]]:
 def evaluate(fixture: Path = FIXTURE) -> dict:
     labels = json.loads(fixture.read_text(encoding="utf-8"))["paragraphs"]
     facilitators = vocabulary().facilitators
-    counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in FIELDS}
+    counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in (*FIELDS, ONCE)}
+
+    def once(values: set[str]) -> set[str]:
+        return values - set(facilitators) | {"@facilitators"} if set(facilitators) <= values else values
+
     misses = []
     for label in labels:
         got = predicted(label["resolution"], label["paragraph"])
-        for f in FIELDS:
-            gold = _expand(label[f], facilitators)
+        got[ONCE] = once(got["addressees"])
+        for f in (*FIELDS, ONCE):
+            gold = _expand(label["addressees" if f == ONCE else f], facilitators)
+            gold = once(gold) if f == ONCE else gold
             c = counts[f]
             c["tp"] += len(gold & got[f])
             c["fp"] += len(got[f] - gold)
             c["fn"] += len(gold - got[f])
-            if gold != got[f]:
+            if gold != got[f] and f != ONCE:
                 misses.append({"paragraph": f"{label['resolution']} {label['paragraph']}", "field": f,
                                "extra": sorted(got[f] - gold), "missed": sorted(gold - got[f])})
     result = {"paragraphs": len(labels)}
@@ -73,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list every paragraph where a field differs")
     args = parser.parse_args(argv)
     result = evaluate()
-    for f in FIELDS:
+    for f in (*FIELDS, ONCE):
         r = result[f]
-        print(f"{f:<11} precision {r['precision']:.3f}  recall {r['recall']:.3f}  (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
+        print(f"{f:<30} precision {r['precision']:.3f}  recall {r['recall']:.3f}  (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
     if args.misses:
         for m in result["misses"]:
             print(f"  {m['paragraph']:<18} {m['field']:<10} extra {m['extra']} missed {m['missed']}")
