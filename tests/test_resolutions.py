@@ -288,3 +288,47 @@ def test_the_build_holds_each_resolution_and_the_whole_compact(built_store):
         [[links]] = rows(f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ns.links_graph('a-res-80-173')}> {{
             <{ns.ID}resolution/A-RES-80-173/para/99> wsis:mentionsEntity ?e }} }}""")
         assert int(links) >= 1
+
+
+# -- the shapes ------------------------------------------------------------------------------------------
+
+def test_the_shapes_catch_a_broken_resolution_paragraph_and_mandate():
+    """shapes/resolutions.ttl on the real graphs: the shipped ones conform; each break is named."""
+    from rdflib import Graph
+    from rdflib.namespace import DCTERMS, RDF
+
+    from wsiskg.graph.mandates import mandates_graph
+    from wsiskg.graph.texts import document, resolution_graph, table
+    from wsiskg.graph.validate import validate
+
+    row = next(r for r in table() if r["symbol"] == "A/RES/79/277")
+    res = resolution_graph(row)
+    mandates = mandates_graph([(row["symbol"], document(row["file"]))])
+    assert validate(res, focus_all=True).conforms
+    assert validate(mandates, res).conforms  # the paragraphs it points to, as context
+    W = ns.WSIS
+    para = URIRef(ns.ID + "resolution/A-RES-79-277/para/5")
+    mandate = URIRef(ns.ID + "mandate/A-RES-79-277/5")
+    assert (mandate, RDF.type, URIRef(W + "Mandate")) in mandates
+    broken_res = Graph() + res
+    broken_res.remove((para, URIRef(W + "sourceLine"), None))
+    broken_res.add((para, RDF.type, URIRef(W + "PreambularParagraph")))  # now both kinds
+    broken_res.remove((URIRef(ns.ID + "resolution/A-RES-79-277"), DCTERMS.date, None))
+    problems = {(p.focus, p.path) for p in validate(broken_res, focus_all=True).violations}
+    assert problems == {(str(para), W + "sourceLine"), (str(para), str(RDF.type)),
+                        (ns.ID + "resolution/A-RES-79-277", str(DCTERMS.date))}
+    broken = Graph() + mandates
+    broken.remove((mandate, URIRef(W + "dueBy"), None))
+    broken.add((mandate, URIRef(W + "dueBy"), Literal("in 2027")))
+    broken.add((mandate, URIRef(W + "addressedTo"), URIRef("https://example.org/somebody")))
+    broken.remove((mandate, URIRef(W + "deliverable"), None))
+    report = validate(broken, res)
+    found = {p.path: p.message for p in report.violations if p.focus == str(mandate)}
+    assert set(found) == {W + "dueBy", W + "addressedTo", W + "deliverable"}
+    assert "graph/reference/mandates.yaml" in found[W + "addressedTo"]
+    # a mandate pointing at a preambular paragraph asks nothing: the curator is told to check its type
+    preamble = Graph() + res
+    preamble.remove((para, RDF.type, URIRef(W + "OperativeParagraph")))
+    preamble.add((para, RDF.type, URIRef(W + "PreambularParagraph")))
+    assert any(p.path == W + "inParagraph" and "preambular" in p.message
+               for p in validate(mandates, preamble).violations)
