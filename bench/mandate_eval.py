@@ -44,8 +44,10 @@ def predicted(symbol: str, number: str) -> dict[str, set[str]]:
             "reportsTo": {r for m in found for r in m.reports_to}}
 
 
-def evaluate(fixture: Path = FIXTURE) -> dict:
-    labels = json.loads(fixture.read_text(encoding="utf-8"))["paragraphs"]
+def evaluate(fixture: Path = FIXTURE, subset: str | None = None) -> dict:
+    """P/R over the labelled paragraphs (of one `set`, "development" or "held-out", if given)."""
+    labels = [row for row in json.loads(fixture.read_text(encoding="utf-8"))["paragraphs"]
+              if subset is None or row.get("set") == subset]
     facilitators = vocabulary().facilitators
     counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in (*FIELDS, ONCE)}
 
@@ -80,15 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--misses", action="store_true", help="list every paragraph where a field differs")
     args = parser.parse_args(argv)
-    result = evaluate()
-    for f in (*FIELDS, ONCE):
-        r = result[f]
-        print(f"{f:<30} precision {r['precision']:.3f}  recall {r['recall']:.3f}  (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
-    if args.misses:
-        for m in result["misses"]:
-            print(f"  {m['paragraph']:<18} {m['field']:<10} extra {m['extra']} missed {m['missed']}")
+    results = {subset: evaluate(subset=subset) for subset in ("development", "held-out")}
+    for subset, result in results.items():
+        print(f"{subset} ({result['paragraphs']} paragraphs)")
+        for f in (*FIELDS, ONCE):
+            r = result[f]
+            print(f"  {f:<30} precision {r['precision']:.3f}  recall {r['recall']:.3f}  (tp {r['tp']}, fp {r['fp']}, fn {r['fn']})")
+        if args.misses:
+            for m in result["misses"]:
+                print(f"    {m['paragraph']:<18} {m['field']:<10} extra {m['extra']} missed {m['missed']}")
     if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

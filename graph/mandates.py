@@ -67,7 +67,7 @@ class Vocabulary:
         verb_alternatives = "|".join(v.replace(" ", r"(?:,[^,]{1,30},)?\s+") for v in verbs)
         # A verb opens a request at the paragraph's start, after "we", or after a comma, semicolon or "and".
         pattern = re.compile(rf"(?:^|\b[Ww]e\s+|[,;:]\s+(?:and\s+)?|\band\s+)(?:(?:{adverbs})\s+)*"
-                             rf"(?P<verb>(?i:{verb_alternatives}))\b(?!,?\s+(?:for|that)\b)")
+                             rf"(?P<verb>(?i:{verb_alternatives}))\b(?!,?\s+for\b)")
         phrases = []
         for entry in data["addressees"]:
             phrases.append((re.compile(rf"\b(?:{entry['phrase']})\b"), entry))
@@ -113,7 +113,9 @@ def _table_bodies(folder: Path) -> list[tuple[str, str]]:
     from .reference import org_iri, read_table
     out = []
     for row in read_table("un_bodies.csv", folder):
-        for name in (row["name_en"], row["acronym"]):
+        # "United Nations Conference on Trade and Development (UN Trade and Development)": the name before
+        # the brackets is the one printed in resolutions
+        for name in (re.sub(r"\s*\(.*\)\s*$", "", row["name_en"]), row["acronym"]):
             if name and len(name) > 2:
                 out.append((name, str(org_iri(row["id"]))))
     return out
@@ -142,6 +144,9 @@ class Mandate:
     reports_to: list[str] = field(default_factory=list)
 
 
+PRONOUNS = {"it", "them", "they"}
+# "that" + a name (capitalized words and the words that join them) + the verb asked for.
+THAT = re.compile(r",?\s*that\s+(?P<who>(?:(?:[A-Z][\w-]*|the|of|on|and|for|in|to|,)\s*)+?)\s+(?=[a-z])")
 SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|\.$")
 TO = re.compile(r"\bto\s+(?=[a-z])")
 YEAR = re.compile(r"\b(?:in|by|before|until|during)\s+(?:[a-z-]+\s+){0,3}?(20\d\d)\b")
@@ -161,7 +166,13 @@ def extract(text: str, section: str = "", items: list[str] | None = None,
         sentence_end = sentence.start() if sentence else len(after)
         to = TO.search(after, 0, sentence_end)
         colon = after.find(":", 0, min(next_verb, sentence_end) + 1)
-        if to is None and colon >= 0 and items:
+        that = THAT.match(after)
+        if that and not re.search(r"[A-Z]", that.group("who")):
+            continue  # "request that the work be completed": asked of nobody named
+        if that:
+            # "request that the Commission … and the Economic and Social Council consider the report"
+            phrase, deliverable = that.group("who"), after[that.end():min(sentence_end, next_verb)]
+        elif to is None and colon >= 0 and items:
             phrase, deliverable = after[:colon], "; ".join(items)
         elif to is not None:
             phrase = after[:min(to.start(), next_verb)]
@@ -179,6 +190,10 @@ def extract(text: str, section: str = "", items: list[str] | None = None,
         if not phrase or len(phrase.split()) > MAX_ADDRESSEE_WORDS:
             continue
         found = vocab.resolve(phrase, text, section)
+        if phrase.lower() in PRONOUNS:
+            # "encourage them to": whom the paragraph named last before the verb
+            before = vocab.resolve(text[:m.start()], text, section)
+            found = [f for f in before if f[1] == before[-1][1]] if before else []
         addressees = list(dict.fromkeys(iri for iri, _, _ in found))
         deliverable = re.sub(r"[,;]?\s*(?:and)?\s*$", "", deliverable.strip())
         verb = re.sub(r",[^,]*,", "", m.group("verb")).lower()  # "call, in particular, on" -> "call on"
