@@ -76,9 +76,12 @@ def _print_build_failure(exc) -> None:
 
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
+    from .embed import ModelError
     root = _store_root(ctx)
     try:
         result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
     except BuildFailed as exc:
         _print_build_failure(exc)
         raise UserError(f"build failed: {exc}; the previous store (if any) is unchanged") from None
@@ -179,9 +182,12 @@ def query(ctx, name_or_file, params, fmt, limit):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--slug", default=None, help="The document's name in IRIs (default: from the file name).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
+              help="Lowest similarity score of a pair to store (default: the similarity method's own).")
 @click.pass_context
-def ingest(ctx, file, slug, progress):
+def ingest(ctx, file, slug, progress, threshold):
     """Turn an outcome document into entries, link, validate and add them (re-ingest replaces)."""
+    from .embed import ModelError
     from .ingest import IngestError, ingest as run_ingest
     from .store import StoreError, database_path
     root = _store_root(ctx)
@@ -189,8 +195,10 @@ def ingest(ctx, file, slug, progress):
         click.echo(f"No store at {root} yet: building it first.", err=True)
         _run_build(ctx, quiet=True)
     try:
-        result = run_ingest(Path(file), root, slug=slug,
+        result = run_ingest(Path(file), root, slug=slug, threshold=threshold,
                             progress=_progress(sys.stderr.isatty() if progress is None else progress))
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
     except IngestError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
