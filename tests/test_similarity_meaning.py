@@ -99,11 +99,13 @@ def test_meaning_beats_words_on_recall_at_equal_or_better_precision():
     shared = np.array([words.get(tuple(sorted((iri(p["a"]), iri(p["b"])))), (0.0, 0))[1] for p in FIXTURE["pairs"]])
     # TF-IDF as shipped finds none of the labelled repeats
     assert precision_recall((tfidf >= THRESHOLD) & (shared >= MIN_SHARED_STEMS), same)[1] == 0
-    # and at no threshold does it reach the model's recall with the model's precision or better
-    for threshold in np.unique(tfidf[tfidf > 0]):
-        p, r = precision_recall(tfidf >= threshold, same)
-        if p >= precision:
-            assert r < recall, (threshold, p, r)
+    # and at no threshold, with or without its shared-stems rule, does it reach the model's recall
+    # with the model's precision or better
+    for scores_by_words in (tfidf, np.where(shared >= MIN_SHARED_STEMS, tfidf, 0.0)):
+        for threshold in np.unique(scores_by_words[scores_by_words > 0]):
+            p, r = precision_recall(scores_by_words >= threshold, same)
+            if p >= precision:
+                assert r < recall, (threshold, p, r)
     assert precision >= 0.8 and recall >= 0.3, (precision, recall)
 
 
@@ -163,14 +165,14 @@ def test_french_and_spanish_paraphrases_find_their_english_originals(fresh_store
             GRAPH <{ns.links_graph('similarity')}> {{
               ?link <{ns.RDF}subject>|<{ns.RDF}object> ?mine ; <{ns.RDF}subject>|<{ns.RDF}object> ?other ;
                     <{ns.WSIS}score> ?score . FILTER(?other != ?mine) }} }}""").dicts()
-    best = {}
+    scores = {}
     for r in rows:
-        text, other, score = r["text"].value, r["other"].value, Decimal(r["score"].value)
-        if text not in best or score > best[text][1]:
-            best[text] = (other, score)
-    found = [t for t in translations if best.get(t["text"], ("",))[0] == iri(t["original"])]
-    # each paraphrase's closest stored statement is its English original
-    assert [t["original"] for t in translations if t not in found] == []
+        scores.setdefault(r["text"].value, {})[r["other"].value] = Decimal(r["score"].value)
+    # each paraphrase is paired with its English original, at the highest score it has (stored to 3
+    # decimals: "Brechas en las competencias digitales." ties with "Persistent digital divides.", 0.567)
+    missed = [t["original"] for t in translations
+              if scores.get(t["text"], {}).get(iri(t["original"])) != max(scores.get(t["text"], {0: None}).values())]
+    assert missed == []
 
 
 def test_rebuild_and_ingest_embed_only_new_texts(fresh_store, tmp_path, monkeypatch):
