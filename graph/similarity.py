@@ -73,6 +73,51 @@ class Pair:
         return self.evidence or f"{self.shared} shared content words"
 
 
+class StatementRows:
+    """What both corpora (by words here, by meaning in graph/embed.py) share: one row per statement,
+    `statements` and `row_documents` (index into `documents`)."""
+
+    statements: list[str]
+    row_documents: np.ndarray
+    documents: list[str]
+
+    @staticmethod
+    def document_codes(items: list[tuple[str, str, str]]) -> tuple[np.ndarray, list[str]]:
+        """items: (statement IRI, text, document IRI) -> (row -> document index, sorted documents)."""
+        documents = sorted({document for _, _, document in items})
+        code = {document: k for k, document in enumerate(documents)}
+        return np.array([code[d] for _, _, d in items], dtype=np.int32), documents
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def rows_of(self, document: str) -> np.ndarray:
+        if document not in self.documents:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.row_documents == self.documents.index(document))
+
+    def queried(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(the rows to score, default all; a mask of them over every row)."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        mask = np.zeros(len(self), dtype=bool)
+        mask[rows] = True
+        return rows, mask
+
+    def new_pairs(self, r: np.ndarray, c: np.ndarray, queried: np.ndarray) -> np.ndarray:
+        """Which (queried row r, any row c) pairs to take: of different documents, and a pair of two
+        queried rows only once, from its lower row."""
+        return (self.row_documents[r] != self.row_documents[c]) & (~queried[c] | (r < c))
+
+    def rows_kept_without(self, document: str) -> np.ndarray | None:
+        """A mask of the rows not of `document`; None when it has none."""
+        gone = self.rows_of(document)
+        if len(gone) == 0:
+            return None
+        keep = np.ones(len(self), dtype=bool)
+        keep[gone] = False
+        return keep
+
+
 @lru_cache(maxsize=1024)
 def tf_weight(tf: int) -> float:
     """A term's raw weight in a statement, before idf: 1 + log(term frequency)."""
@@ -80,7 +125,7 @@ def tf_weight(tf: int) -> float:
 
 
 @dataclass
-class Corpus:
+class Corpus(StatementRows):
     """Statements as rows of raw term weights (`tf_weight`, no idf), ready to score against each other.
 
     Both the all-pairs computation (`similar_pairs`) and the incremental one (`graph/ingest.py`: one
@@ -110,26 +155,16 @@ class Corpus:
             indptr.append(len(indices))
         weights = sparse.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32),
                                      np.array(indptr, dtype=np.int64)), shape=(len(items), len(vocabulary)))
-        documents = sorted({document for _, _, document in items})
-        code = {document: k for k, document in enumerate(documents)}
-        return cls([s for s, _, _ in items], np.array([code[d] for _, _, d in items], dtype=np.int32), documents,
+        row_documents, documents = cls.document_codes(items)
+        return cls([s for s, _, _ in items], row_documents, documents,
                    vocabulary, weights, np.bincount(weights.indices, minlength=len(vocabulary)).astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self.statements)
-
-    def rows_of(self, document: str) -> np.ndarray:
-        if document not in self.documents:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(self.row_documents == self.documents.index(document))
 
     def without_document(self, document: str) -> "Corpus":
         """The corpus minus the rows of `document` (terms no other row holds leave the vocabulary)."""
-        gone = self.rows_of(document)
-        if len(gone) == 0:
+        keep = self.rows_kept_without(document)
+        if keep is None:
             return self
-        keep = np.ones(len(self), dtype=bool)
-        keep[gone] = False
+        gone = ~keep
         df = self.df - np.bincount(self.weights[gone].indices, minlength=len(self.vocabulary))
         weights, vocabulary = self.weights[keep], self.vocabulary
         used = df > 0
@@ -189,10 +224,7 @@ class Corpus:
         norms[norms == 0] = 1.0
         matrix.data = np.repeat(1.0 / norms, lengths) * matrix.data
         unigram = np.array([" " not in f for f in self.vocabulary], dtype=bool)
-        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-        queried = np.zeros(n, dtype=bool)
-        queried[rows] = True
-        groups = self.row_documents
+        rows, queried = self.queried(rows)
         pairs = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
@@ -200,8 +232,7 @@ class Corpus:
             # order, whichever rows are in the block or the corpus.
             block = (matrix @ matrix[block_rows].T).tocoo()
             r, c, s = block_rows[block.col], block.row, block.data
-            # A pair of two queried rows is taken once, from its lower row.
-            keep = (s >= threshold) & (groups[r] != groups[c]) & (~queried[c] | (r < c))
+            keep = (s >= threshold) & self.new_pairs(r, c, queried)
             r, c, s = r[keep], c[keep], s[keep]
             if len(r) == 0:
                 continue
