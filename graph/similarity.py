@@ -1,5 +1,6 @@
 """Statements that say the same thing across documents: `wsis:similarTo`, with score and method.
 
+By meaning when a sentence-embedding model is installed (graph/embed.py: the default), else by words:
 TF-IDF over word stems and stem pairs, cosine similarity by sparse matrix products in row blocks
 (no all-pairs loop in Python), so tens of thousands of statements take seconds. Common words weigh
 little by construction (idf) and stop words not at all; a pair must also share several distinct
@@ -63,7 +64,58 @@ class Pair:
     a: str
     b: str
     score: float
-    shared: int
+    shared: int  # content stems both hold (TF-IDF only)
+    method: str = METHOD
+    evidence: str = ""
+
+    @property
+    def evidence_text(self) -> str:
+        return self.evidence or f"{self.shared} shared content words"
+
+
+class StatementRows:
+    """What both corpora (by words here, by meaning in graph/embed.py) share: one row per statement,
+    `statements` and `row_documents` (index into `documents`)."""
+
+    statements: list[str]
+    row_documents: np.ndarray
+    documents: list[str]
+
+    @staticmethod
+    def document_codes(items: list[tuple[str, str, str]]) -> tuple[np.ndarray, list[str]]:
+        """items: (statement IRI, text, document IRI) -> (row -> document index, sorted documents)."""
+        documents = sorted({document for _, _, document in items})
+        code = {document: k for k, document in enumerate(documents)}
+        return np.array([code[d] for _, _, d in items], dtype=np.int32), documents
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def rows_of(self, document: str) -> np.ndarray:
+        if document not in self.documents:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.row_documents == self.documents.index(document))
+
+    def queried(self, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(the rows to score, default all; a mask of them over every row)."""
+        rows = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64)
+        mask = np.zeros(len(self), dtype=bool)
+        mask[rows] = True
+        return rows, mask
+
+    def new_pairs(self, r: np.ndarray, c: np.ndarray, queried: np.ndarray) -> np.ndarray:
+        """Which (queried row r, any row c) pairs to take: of different documents, and a pair of two
+        queried rows only once, from its lower row."""
+        return (self.row_documents[r] != self.row_documents[c]) & (~queried[c] | (r < c))
+
+    def rows_kept_without(self, document: str) -> np.ndarray | None:
+        """A mask of the rows not of `document`; None when it has none."""
+        gone = self.rows_of(document)
+        if len(gone) == 0:
+            return None
+        keep = np.ones(len(self), dtype=bool)
+        keep[gone] = False
+        return keep
 
 
 @lru_cache(maxsize=1024)
@@ -73,7 +125,7 @@ def tf_weight(tf: int) -> float:
 
 
 @dataclass
-class Corpus:
+class Corpus(StatementRows):
     """Statements as rows of raw term weights (`tf_weight`, no idf), ready to score against each other.
 
     Both the all-pairs computation (`similar_pairs`) and the incremental one (`graph/ingest.py`: one
@@ -103,26 +155,16 @@ class Corpus:
             indptr.append(len(indices))
         weights = sparse.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32),
                                      np.array(indptr, dtype=np.int64)), shape=(len(items), len(vocabulary)))
-        documents = sorted({document for _, _, document in items})
-        code = {document: k for k, document in enumerate(documents)}
-        return cls([s for s, _, _ in items], np.array([code[d] for _, _, d in items], dtype=np.int32), documents,
+        row_documents, documents = cls.document_codes(items)
+        return cls([s for s, _, _ in items], row_documents, documents,
                    vocabulary, weights, np.bincount(weights.indices, minlength=len(vocabulary)).astype(np.int64))
-
-    def __len__(self) -> int:
-        return len(self.statements)
-
-    def rows_of(self, document: str) -> np.ndarray:
-        if document not in self.documents:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(self.row_documents == self.documents.index(document))
 
     def without_document(self, document: str) -> "Corpus":
         """The corpus minus the rows of `document` (terms no other row holds leave the vocabulary)."""
-        gone = self.rows_of(document)
-        if len(gone) == 0:
+        keep = self.rows_kept_without(document)
+        if keep is None:
             return self
-        keep = np.ones(len(self), dtype=bool)
-        keep[gone] = False
+        gone = ~keep
         df = self.df - np.bincount(self.weights[gone].indices, minlength=len(self.vocabulary))
         weights, vocabulary = self.weights[keep], self.vocabulary
         used = df > 0
@@ -182,10 +224,7 @@ class Corpus:
         norms[norms == 0] = 1.0
         matrix.data = np.repeat(1.0 / norms, lengths) * matrix.data
         unigram = np.array([" " not in f for f in self.vocabulary], dtype=bool)
-        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-        queried = np.zeros(n, dtype=bool)
-        queried[rows] = True
-        groups = self.row_documents
+        rows, queried = self.queried(rows)
         pairs = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
@@ -193,8 +232,7 @@ class Corpus:
             # order, whichever rows are in the block or the corpus.
             block = (matrix @ matrix[block_rows].T).tocoo()
             r, c, s = block_rows[block.col], block.row, block.data
-            # A pair of two queried rows is taken once, from its lower row.
-            keep = (s >= threshold) & (groups[r] != groups[c]) & (~queried[c] | (r < c))
+            keep = (s >= threshold) & self.new_pairs(r, c, queried)
             r, c, s = r[keep], c[keep], s[keep]
             if len(r) == 0:
                 continue
@@ -233,9 +271,9 @@ def similarity_ntriples(pairs: list[Pair]) -> bytes:
             f"{node} <{ns.RDF}subject> <{pair.a}> .",
             f"{node} <{ns.RDF}predicate> <{sim}> .",
             f"{node} <{ns.RDF}object> <{pair.b}> .",
-            f"{node} <{ns.WSIS}method> {_lit(METHOD)} .",
+            f"{node} <{ns.WSIS}method> {_lit(pair.method)} .",
             f'{node} <{ns.WSIS}score> "{pair.score:.3f}"^^<{ns.XSD}decimal> .',
-            f"{node} <{ns.WSIS}evidenceText> {_lit(f'{pair.shared} shared content words')} .",
+            f"{node} <{ns.WSIS}evidenceText> {_lit(pair.evidence_text)} .",
         ]
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
@@ -259,8 +297,17 @@ def insert_pairs_update(pairs: list[Pair]) -> str:
     return f"INSERT DATA {{ GRAPH <{ns.links_graph('similarity')}> {{\n{body}}} }}" if body else ""
 
 
+def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None) -> list[Pair]:
+    """All pairs, by the method in use: the embedding model when one is available (its vectors cached
+    beside the store at `store_root`), else TF-IDF. items: (statement IRI, text, document IRI)."""
+    from . import embed
+    model = embed.load_model()
+    if model is None:
+        return similar_pairs(items, THRESHOLD if threshold is None else threshold)
+    return embed.EmbeddedCorpus.from_items(items, model, store_root, prune=True).pairs(threshold=threshold)
+
+
 def compute(store) -> dict[str, bytes]:
     """The whole similarity graph, recomputed from every statement in the store."""
     items = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows]
-    return {ns.links_graph("similarity"): similarity_ntriples(similar_pairs(items))}
-
+    return {ns.links_graph("similarity"): similarity_ntriples(all_pairs(items, getattr(store, "path", None)))}
