@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from . import namespaces as ns
 from .paths import fsync_dir
-from .sparqltext import analyse
+from .sparqltext import analyse, tokens
 
 VERSION_SUBJECT = ox.NamedNode(ns.ID + "store")
 VERSION_PREDICATE = ox.NamedNode(ns.WSIS + "storeVersion")
@@ -88,30 +88,46 @@ def substitute_text(sparql: str, bindings: dict) -> str:
 
     Each term is a pyoxigraph term built by `library.to_term` (an IRI checked against the IRI
     grammar, a literal escaped by Oxigraph's own serialiser), so it is always exactly one
-    well-formed RDF term: nothing the user typed becomes query syntax. An xsd:integer is written as
-    its bare digits, which SPARQL reads as the same xsd:integer and also accepts after LIMIT and OFFSET. In a SELECT clause `?v`
-    becomes `(<term> AS ?v)` so the column stays. (Oxigraph's own SEP-0007 substitution would be
-    neater, but it only reaches variables projected by the outermost SELECT, not subqueries.)
+    well-formed RDF term. Only variable tokens of the lexer (graph/sparqltext.py) are replaced, never
+    a `?name` inside a string, a comment or an IRI: there the term's quotes would close the string
+    around it and the user's text would become query syntax. An xsd:integer is written as its bare
+    digits, which SPARQL reads as the same xsd:integer and also accepts after LIMIT and OFFSET. A
+    variable standing alone in a SELECT clause becomes `(<term> AS ?v)`, so the column stays.
+    (Oxigraph's own SEP-0007 substitution would be neater, but it only reaches variables projected
+    by the outermost SELECT, not subqueries.)
     """
-    import re
+    if not bindings:
+        return sparql
+    written = {}
     for name, term in bindings.items():
-        var = re.compile(r"[?$]" + re.escape(name) + r"\b")
         if isinstance(term, ox.Literal) and term.datatype.value == ns.XSD + "integer":
-            term = term.value  # canonical digits (library.to_term): the same value, and valid after LIMIT/OFFSET
-        clauses = []
-        for keyword in re.finditer(r"\bSELECT\b", sparql, re.I):
-            if "#" in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
-                continue  # inside a comment
-            clause = re.compile(r"(.*?)(?=\bWHERE\b|\{)", re.I | re.S).match(sparql, keyword.end())
-            clauses.append((clause.start(1), clause.end(1)))
-        out, position = [], 0
-        for start, end in clauses:
-            out.append(var.sub(lambda _m: str(term), sparql[position:start]))
-            out.append(var.sub(lambda _m: f"({term} AS ?{name})", sparql[start:end]))
-            position = end
-        out.append(var.sub(lambda _m: str(term), sparql[position:]))
-        sparql = "".join(out)
-    return sparql
+            written[name] = term.value  # canonical digits (library.to_term): the same value, valid after LIMIT/OFFSET
+        else:
+            written[name] = str(term)
+    out, position = [], 0
+    in_select, depth = False, 0  # inside a SELECT clause; parentheses open there (an expression)
+    for tok in tokens(sparql):
+        if tok.kind == "word":
+            word = tok.text.upper()
+            if word == "SELECT":
+                in_select, depth = True, 0
+            elif word == "WHERE":
+                in_select = False
+        elif tok.kind == "other":
+            if tok.text == "{":
+                in_select = False
+            elif tok.text == "(":
+                depth += 1
+            elif tok.text == ")":
+                depth -= 1
+        elif tok.kind == "var" and tok.text[1:] in written:
+            name = tok.text[1:]
+            term = written[name]
+            out.append(sparql[position:tok.start])
+            out.append(f"({term} AS ?{name})" if in_select and depth == 0 else term)
+            position = tok.start + len(tok.text)
+    out.append(sparql[position:])
+    return "".join(out)
 
 
 def _syntax_error(exc: Exception) -> QuerySyntaxError:
