@@ -228,12 +228,13 @@ class EmbeddedStore(Store):
         kwargs = {}
         if bindings:
             sparql = substitute_text(sparql, bindings)
-        if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        if default_graphs or named_graphs:
+            # the Protocol's dataset is exactly the graphs named: no default-graph-uri, an empty default
+            # graph; no named-graph-uri, no named graphs (pyoxigraph leaves either unset as "all")
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
         elif "FROM" not in sparql.upper() or not analyse(sparql).names_dataset:  # (the union flag overrides FROM)
             kwargs["use_default_graph_as_union"] = True
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
             raw = self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
