@@ -287,3 +287,19 @@ def test_virtuoso_holds_the_export(virtuoso, embedded):
     ours = embedded.graph_sizes()
     assert {g: sizes.get(g) for g in ours} == ours
     assert ns.GRAPH_META in sizes
+
+
+def test_serve_in_front_of_stock_oxigraph_answers_what_the_embedded_store_does(stock_oxigraph, embedded):
+    """The server's query workers hold the RemoteStore: the route a user of `serve --endpoint` calls."""
+    from conftest import start_server
+    from httpclient import get
+    server = start_server(["serve", "--endpoint", stock_oxigraph.query_url, "--workers", "1"])
+    try:
+        reply = get(server.url + "/queries/actionline-sdg-coverage",
+                    headers={"Accept": "application/sparql-results+json"})
+        assert reply.status == 200, reply.text
+        answer = canon.lenient(canon.from_sparql_json(reply.body)[1])
+    finally:
+        server.stop()
+    reference = rows(embedded.query(library.get("actionline-sdg-coverage").text))
+    assert len(reference) > 100 and answer == reference
