@@ -31,14 +31,12 @@ SERVICE_IN_QUERY = "http://127.0.0.1:7878/query"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 # Named queries Virtuoso 7.2 does not answer as SPARQL 1.1 says, with the reason (Debian's 7.2.5.1).
-# uncovered-statements and search were rewritten to standard SPARQL both engines read alike (BOUND
-# instead of COALESCE over a comparison with an unbound parameter; unbound values sorted explicitly).
-_MINUS = ("Virtuoso 7.2's MINUS removes every row when the shared variable on its right is computed "
-          "(BIND or a projected expression): `?g a wsis:GDCCommitment MINUS { {SELECT DISTINCT ?x ...} "
-          "BIND(?x AS ?g) }` gives 0 rows on Virtuoso, 11 in SPARQL")
+# Four were rewritten to standard SPARQL both engines read alike: uncovered-statements (BOUND instead
+# of COALESCE over a comparison with an unbound parameter), search (unbound values sorted
+# explicitly), gdc-gaps and matrix-divergence (MINUS on pattern variables: Virtuoso's MINUS removed
+# every row when the shared variable was computed by BIND, `?g a wsis:GDCCommitment MINUS { {SELECT
+# DISTINCT ?x ...} BIND(?x AS ?g) }` giving 0 rows where SPARQL gives 11).
 VIRTUOSO_CANNOT: dict[str, str] = {
-    "gdc-gaps": _MINUS,
-    "matrix-divergence": _MINUS,
     "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
                             "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
                             "binds the statement first so the embedded store looks one statement up, not all",
