@@ -31,17 +31,16 @@ SERVICE_IN_QUERY = "http://127.0.0.1:7878/query"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 # Named queries Virtuoso 7.2 does not answer as SPARQL 1.1 says, with the reason (Debian's 7.2.5.1).
-# Four were rewritten to standard SPARQL both engines read alike: uncovered-statements (BOUND instead
+# Five were rewritten to standard SPARQL both engines read alike: uncovered-statements (BOUND instead
 # of COALESCE over a comparison with an unbound parameter), search (unbound values sorted
-# explicitly), gdc-gaps and matrix-divergence (MINUS on pattern variables: Virtuoso's MINUS removed
+# explicitly), actionline-gdc-coverage (no unbound value in GROUP_CONCAT: Oxigraph voided the whole
+# list, Virtuoso skipped the value), gdc-gaps and matrix-divergence (MINUS on pattern variables: Virtuoso's MINUS removed
 # every row when the shared variable was computed by BIND, `?g a wsis:GDCCommitment MINUS { {SELECT
 # DISTINCT ?x ...} BIND(?x AS ?g) }` giving 0 rows where SPARQL gives 11).
 VIRTUOSO_CANNOT: dict[str, str] = {
     "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
                             "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
                             "binds the statement first so the embedded store looks one statement up, not all",
-    "actionline-gdc-coverage": "GROUP_CONCAT over a group holding unbound values: SPARQL (Oxigraph) makes the "
-                               "aggregate unbound, Virtuoso skips the unbound values (?paragraphs differs)",
     "actionline-profile": "Virtuoso labels GDC items \"SDG  <name>\" and \"paragraph \": IF(BOUND(?x), CONCAT(..), ..) "
                           "takes the CONCAT branch where SPARQL leaves ?x unbound (not narrowed to a minimal query)",
     "theme-across-processes": "Virtuoso labels processes \" <name>\": as in actionline-profile, IF(BOUND(?itemNotation), "
