@@ -334,6 +334,7 @@ class RemoteStore(Store):
         # graph in each request (default-graph-uri and named-graph-uri), whatever the engine does
         self.union_default_graph = union_default_graph
         self._union_params: list[tuple[str, str]] | None = None
+        self.names_every_graph = False  # what `_union` found: each query then lists the graphs afresh
         self._union_expires = 0.0
 
     def _request(self, url: str, body: bytes, content_type: str, accept: str) -> bytes:
@@ -379,7 +380,8 @@ class RemoteStore(Store):
         `union-default-graph` option, or only once every named graph is named.
         """
         if self._union_params is not None and time.monotonic() < self._union_expires:
-            return self._union_params
+            # the graphs are listed afresh for each query: a graph another process just wrote is in it
+            return self._every_graph() if self.names_every_graph else self._union_params
         marker = f"<{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?version"
         if not self._send(f"ASK {{ GRAPH <{ns.GRAPH_META}> {{ {marker} }} }}", []).boolean:
             raise StoreError(
@@ -399,7 +401,8 @@ class RemoteStore(Store):
             except QuerySyntaxError:  # the engine refuses a parameter it does not know
                 continue
             if seen:
-                self._union_params, self._union_expires = params, time.monotonic() + self.CHECK_SECONDS
+                self._union_params, self.names_every_graph = params, make == self._every_graph
+                self._union_expires = time.monotonic() + self.CHECK_SECONDS
                 return params
         raise StoreError(f"{self.query_url} does not read its named graphs as the default graph, even when each "
                          "is named with default-graph-uri: its answers would be empty")
