@@ -31,9 +31,12 @@ SERVICE_IN_QUERY = "http://127.0.0.1:7878/query"
 XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 
 # Named queries Virtuoso 7.2 does not answer as SPARQL 1.1 says, with the reason (Debian's 7.2.5.1).
-# Five were rewritten to standard SPARQL both engines read alike: uncovered-statements (BOUND instead
+# Seven were rewritten to standard SPARQL both engines read alike: uncovered-statements (BOUND instead
 # of COALESCE over a comparison with an unbound parameter), search (unbound values sorted
-# explicitly), actionline-gdc-coverage (no unbound value in GROUP_CONCAT: Oxigraph voided the whole
+# explicitly), actionline-profile and theme-across-processes (a non-empty notation instead of BOUND:
+# Virtuoso reports BOUND, with an empty value, for a notation an OPTIONAL's FILTER rejected; and its
+# CONCAT reads an unbound argument as "": `COALESCE(CONCAT("paragraph ", STR(?unbound)), "")` gives
+# "paragraph "), actionline-gdc-coverage (no unbound value in GROUP_CONCAT: Oxigraph voided the whole
 # list, Virtuoso skipped the value), gdc-gaps and matrix-divergence (MINUS on pattern variables:
 # Virtuoso's MINUS removed every row when the shared variable was computed by BIND,
 # `?g a wsis:GDCCommitment MINUS { {SELECT DISTINCT ?x ...} BIND(?x AS ?g) }` giving 0 rows, SPARQL 11).
@@ -41,12 +44,6 @@ VIRTUOSO_CANNOT: dict[str, str] = {
     "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
                             "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
                             "binds the statement first so the embedded store looks one statement up, not all",
-    "actionline-profile": "Virtuoso's CONCAT reads an unbound argument as \"\" where SPARQL raises an error "
-                          "(`COALESCE(CONCAT(\"paragraph \", STR(?unbound)), \"\")` gives \"paragraph \"), and after "
-                          "the UNION of subqueries IF(BOUND(?itemNotation), CONCAT(..), ..) takes the CONCAT branch "
-                          "(\"SDG  <name>\"; not narrowed to a minimal query)",
-    "theme-across-processes": "Virtuoso labels processes \" <name>\": as in actionline-profile, IF(BOUND(?itemNotation), "
-                              "CONCAT(..), ..) takes the CONCAT branch with an empty notation (not narrowed)",
 }
 
 
