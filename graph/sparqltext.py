@@ -4,9 +4,10 @@ A real tokeniser (comments, strings, IRIs, prefixed names) rather than regular e
 the raw text: `#` lines are comments only outside IRIs and strings, and a word such as "address"
 in a comment header is never taken for the `ADD` update (SPARQLWrapper's mistake, traps.md #1).
 
-It answers four questions: is this a query or an update, which query form is it, does it name its
-own dataset (`FROM` / `FROM NAMED`), and which remote endpoints does it call (`SERVICE`, and `LOAD`
-in updates)? It does not check the grammar; the engine does that and reports line and column.
+It answers five questions: is this a query or an update, which query form is it, does it name its
+own dataset (`FROM` / `FROM NAMED`), which remote endpoints does it call (`SERVICE`, and `LOAD`
+in updates), and does it hold relative IRIs (which need a base)? It also gives the tokens
+themselves, so parameters are substituted only where a variable really stands (store.substitute_text). It does not check the grammar; the engine does that and reports line and column.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class Analysis:
     services: list[str | None] = field(default_factory=list)  # IRIs called; None for `SERVICE ?var`
     loads: list[str] = field(default_factory=list)  # IRIs an update would LOAD
     names_dataset: bool = False  # a FROM or FROM NAMED clause: the query's own dataset, not our union
+    relative_iris: bool = False  # an IRI that no BASE makes absolute: it needs the endpoint's URL as base
 
     @property
     def remote_targets(self) -> list[str | None]:
@@ -68,6 +70,9 @@ def tokens(text: str) -> list[Token]:
             continue
         out.append(Token(kind, match.group(), match.start()))
     return out
+
+
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def _resolve(iri: str, base: str | None) -> str:
@@ -91,7 +96,10 @@ def _analyse(text: str) -> Analysis:
     services: list[str | None] = []
     loads: list[str] = []
     names_dataset = False
+    relative = False
 
+    def is_relative(tok: Token) -> bool:
+        return not _ABSOLUTE.match(_resolve(tok.text[1:-1], base))
     def term_iri(tok: Token) -> str | None:
         if tok.kind == "iri":
             return _resolve(tok.text[1:-1], base)
@@ -106,12 +114,16 @@ def _analyse(text: str) -> Analysis:
     while i < len(toks):
         tok = toks[i]
         word = tok.text.upper() if tok.kind == "word" else None
+        if tok.kind == "iri" and is_relative(tok):
+            relative = True
         if word == "BASE" and i + 1 < len(toks) and toks[i + 1].kind == "iri":
+            relative = relative or is_relative(toks[i + 1])
             base = _resolve(toks[i + 1].text[1:-1], base)
             i += 2
             continue
         if word == "PREFIX" and i + 2 < len(toks) and toks[i + 2].kind == "iri":
             name = toks[i + 1].text
+            relative = relative or is_relative(toks[i + 2])
             if name.endswith(":"):
                 prefixes[name[:-1]] = _resolve(toks[i + 2].text[1:-1], base)
             i += 3
@@ -138,7 +150,7 @@ def _analyse(text: str) -> Analysis:
                 if iri:
                     loads.append(iri)
         i += 1
-    return Analysis(operation, form, services, loads, names_dataset)
+    return Analysis(operation, form, services, loads, names_dataset, relative)
 
 
 _analyse_remembered = lru_cache(maxsize=256)(_analyse)

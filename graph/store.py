@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from . import namespaces as ns
 from .paths import fsync_dir
-from .sparqltext import analyse
+from .sparqltext import analyse, tokens
 
 VERSION_SUBJECT = ox.NamedNode(ns.ID + "store")
 VERSION_PREDICATE = ox.NamedNode(ns.WSIS + "storeVersion")
@@ -88,30 +88,46 @@ def substitute_text(sparql: str, bindings: dict) -> str:
 
     Each term is a pyoxigraph term built by `library.to_term` (an IRI checked against the IRI
     grammar, a literal escaped by Oxigraph's own serialiser), so it is always exactly one
-    well-formed RDF term: nothing the user typed becomes query syntax. An xsd:integer is written as
-    its bare digits, which SPARQL reads as the same xsd:integer and also accepts after LIMIT and OFFSET. In a SELECT clause `?v`
-    becomes `(<term> AS ?v)` so the column stays. (Oxigraph's own SEP-0007 substitution would be
-    neater, but it only reaches variables projected by the outermost SELECT, not subqueries.)
+    well-formed RDF term. Only variable tokens of the lexer (graph/sparqltext.py) are replaced, never
+    a `?name` inside a string, a comment or an IRI: there the term's quotes would close the string
+    around it and the user's text would become query syntax. An xsd:integer is written as its bare
+    digits, which SPARQL reads as the same xsd:integer and also accepts after LIMIT and OFFSET. A
+    variable standing alone in a SELECT clause becomes `(<term> AS ?v)`, so the column stays.
+    (Oxigraph's own SEP-0007 substitution would be neater, but it only reaches variables projected
+    by the outermost SELECT, not subqueries.)
     """
-    import re
+    if not bindings:
+        return sparql
+    written = {}
     for name, term in bindings.items():
-        var = re.compile(r"[?$]" + re.escape(name) + r"\b")
         if isinstance(term, ox.Literal) and term.datatype.value == ns.XSD + "integer":
-            term = term.value  # canonical digits (library.to_term): the same value, and valid after LIMIT/OFFSET
-        clauses = []
-        for keyword in re.finditer(r"\bSELECT\b", sparql, re.I):
-            if "#" in sparql[sparql.rfind("\n", 0, keyword.start()) + 1:keyword.start()]:
-                continue  # inside a comment
-            clause = re.compile(r"(.*?)(?=\bWHERE\b|\{)", re.I | re.S).match(sparql, keyword.end())
-            clauses.append((clause.start(1), clause.end(1)))
-        out, position = [], 0
-        for start, end in clauses:
-            out.append(var.sub(lambda _m: str(term), sparql[position:start]))
-            out.append(var.sub(lambda _m: f"({term} AS ?{name})", sparql[start:end]))
-            position = end
-        out.append(var.sub(lambda _m: str(term), sparql[position:]))
-        sparql = "".join(out)
-    return sparql
+            written[name] = term.value  # canonical digits (library.to_term): the same value, valid after LIMIT/OFFSET
+        else:
+            written[name] = str(term)
+    out, position = [], 0
+    in_select, depth = False, 0  # inside a SELECT clause; parentheses open there (an expression)
+    for tok in tokens(sparql):
+        if tok.kind == "word":
+            word = tok.text.upper()
+            if word == "SELECT":
+                in_select, depth = True, 0
+            elif word == "WHERE":
+                in_select = False
+        elif tok.kind == "other":
+            if tok.text == "{":
+                in_select = False
+            elif tok.text == "(":
+                depth += 1
+            elif tok.text == ")":
+                depth -= 1
+        elif tok.kind == "var" and tok.text[1:] in written:
+            name = tok.text[1:]
+            term = written[name]
+            out.append(sparql[position:tok.start])
+            out.append(f"({term} AS ?{name})" if in_select and depth == 0 else term)
+            position = tok.start + len(tok.text)
+    out.append(sparql[position:])
+    return "".join(out)
 
 
 def _syntax_error(exc: Exception) -> QuerySyntaxError:
@@ -214,12 +230,13 @@ class EmbeddedStore(Store):
         kwargs = {}
         if bindings:
             sparql = substitute_text(sparql, bindings)
-        if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        if default_graphs or named_graphs:
+            # the Protocol's dataset is exactly the graphs named: no default-graph-uri, an empty default
+            # graph; no named-graph-uri, no named graphs (pyoxigraph leaves either unset as "all")
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
         elif "FROM" not in sparql.upper() or not analyse(sparql).names_dataset:  # (the union flag overrides FROM)
             kwargs["use_default_graph_as_union"] = True
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
             raw = self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
@@ -295,19 +312,32 @@ class EmbeddedStore(Store):
 
 
 class RemoteStore(Store):
-    """Any SPARQL 1.1 endpoint (Fuseki, Virtuoso, GraphDB, Oxigraph server)."""
+    """Any SPARQL 1.1 endpoint (Fuseki, Virtuoso, GraphDB, Oxigraph server).
+
+    Our queries read the default graph as the union of the named graphs. Engines differ: Virtuoso and
+    GraphDB read it so as they ship; Oxigraph, Fuseki and others keep a default graph of its own,
+    empty after loading an N-Quads export, so every query answered nothing. The first query finds out
+    which (see `_union`) and asks accordingly; an endpoint without our data is an error, not an empty
+    answer.
+    """
+
+    # how long what `_union` found is trusted: the data and its graphs can change behind our back
+    # (server/backend.py likewise refreshes remote answers each minute)
+    CHECK_SECONDS = 60.0
 
     def __init__(self, query_url: str, update_url: str | None = None, timeout: float = 60.0,
-                 auth: str | None = None, union_default_graph: bool = True):
+                 auth: str | None = None, union_default_graph: bool | None = None):
         self.query_url = query_url
         self.update_url = update_url
         self.timeout = timeout
         self.auth = auth
         self.description = f"remote endpoint {query_url}"
-        # Endpoints differ on whether the default graph is the union of named graphs; without a
-        # default-graph-uri we ask for every named graph explicitly, so results match ours.
+        # None: find out; True: the endpoint's default graph is the union already; False: name every
+        # graph in each request (default-graph-uri and named-graph-uri), whatever the engine does
         self.union_default_graph = union_default_graph
-        self._named: list[str] | None = None
+        self._union_params: list[tuple[str, str]] | None = None
+        self.names_every_graph = False  # what `_union` found: each query then lists the graphs afresh
+        self._union_expires = 0.0
 
     def _request(self, url: str, body: bytes, content_type: str, accept: str) -> bytes:
         headers = {"Content-Type": content_type, "Accept": accept, "User-Agent": "wsiskg"}
@@ -325,26 +355,82 @@ class RemoteStore(Store):
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise StoreError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
 
+    def _send(self, sparql: str, params: list[tuple[str, str]], limit: int | None = None) -> Result:
+        """POST the query form-encoded (Protocol 2.1.2: every engine takes it; Virtuoso 7.2 never answers
+        an application/sparql-query body) and ask only for the format the query form calls for (given
+        a choice, Virtuoso answers a CONSTRUCT as a table of s, p, o)."""
+        kind = analyse(sparql).result_kind
+        accept = "application/n-triples" if kind == "graph" else "application/sparql-results+json"
+        # a form body, not the URL: naming every graph can make it far longer than a URL may be
+        body = urllib.parse.urlencode([("query", sparql), *params]).encode("ascii")
+        data = self._request(self.query_url, body, "application/x-www-form-urlencoded", accept)
+        if not data.lstrip().startswith(b"{"):
+            return read_result(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), limit)
+        result = read_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON), limit)
+        if kind == "boolean" and result.kind == "solutions" and len(result.rows) == 1 and len(result.variables) == 1:
+            # Virtuoso answers ASK with one row, one column (__ASK_RETVAL), holding 1 or 0
+            value = result.rows[0][0]
+            return Result("boolean", boolean=value is not None and value.value in ("1", "true"))
+        return result
+
+    def _union(self) -> list[tuple[str, str]]:
+        """The request parameters that make the endpoint's default graph the union of its named graphs.
+
+        The store's version triple is only in graph <meta> (every `wsiskg export` holds it): if the
+        endpoint cannot see it there, it holds no data of ours; if it can, an ASK for it without GRAPH
+        tells whether the default graph is the union as the engine ships, with Oxigraph's
+        `union-default-graph` option, or only once every named graph is named.
+        """
+        if self._union_params is not None and time.monotonic() < self._union_expires:
+            # the graphs are listed afresh for each query: a graph another process just wrote is in it
+            return self._every_graph() if self.names_every_graph else self._union_params
+        marker = f"<{VERSION_SUBJECT.value}> <{VERSION_PREDICATE.value}> ?version"
+        if not self._send(f"ASK {{ GRAPH <{ns.GRAPH_META}> {{ {marker} }} }}", []).boolean:
+            raise StoreError(
+                f"{self.query_url} holds no wsiskg data (no store version in graph <{ns.GRAPH_META}>): load an "
+                "export into it first (`wsiskg export --format nquads`; see the README, \"Pointing the server "
+                "at a stock engine\")")
+        tries = []  # as the engine ships; with Oxigraph's option; naming every graph (fetched only if needed)
+        if self.union_default_graph is not False:
+            tries.append(lambda: [])
+        if self.union_default_graph is None:
+            tries.append(lambda: [("union-default-graph", "true")])
+        tries.append(self._every_graph)
+        for make in tries:
+            params = make()
+            try:
+                seen = self._send(f"ASK {{ {marker} }}", params).boolean
+            except QuerySyntaxError:  # the engine refuses a parameter it does not know
+                continue
+            if seen:
+                self._union_params, self.names_every_graph = params, make == self._every_graph
+                self._union_expires = time.monotonic() + self.CHECK_SECONDS
+                return params
+        raise StoreError(f"{self.query_url} does not read its named graphs as the default graph, even when each "
+                         "is named with default-graph-uri: its answers would be empty")
+
+    def _every_graph(self) -> list[tuple[str, str]]:
+        graphs = self._send("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", []).values("g")
+        return [("default-graph-uri", g) for g in graphs] + [("named-graph-uri", g) for g in graphs]
+
     def query(self, sparql, *, default_graphs=None, named_graphs=None, limit=None, bindings=None) -> Result:
         if bindings:
             sparql = substitute_text(sparql, bindings)
-        params = []
-        for g in default_graphs or []:
-            params.append(("default-graph-uri", g))
-        for g in named_graphs or []:
-            params.append(("named-graph-uri", g))
-        url = self.query_url + ("?" + urllib.parse.urlencode(params) if params else "")
-        accept = "application/sparql-results+json, application/n-triples;q=0.9"
-        data = self._request(url, sparql.encode("utf-8"), "application/sparql-query", accept)
-        if data.lstrip().startswith(b"{"):
-            return read_result(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON), limit)
-        return read_result(ox.parse(data, format=ox.RdfFormat.N_TRIPLES), limit)
+        if default_graphs or named_graphs:  # the caller's dataset, as the Protocol defines it
+            params = [("default-graph-uri", g) for g in default_graphs or ()]
+            params += [("named-graph-uri", g) for g in named_graphs or ()]
+        elif analyse(sparql).names_dataset:  # the query's own FROM / FROM NAMED
+            params = []
+        else:
+            params = self._union()
+        return self._send(sparql, params, limit)
 
     def update(self, sparql: str) -> None:
         if not self.update_url:
             raise StoreError("this endpoint was configured without an update URL")
         self._request(self.update_url, (sparql + " ;\n" + version_bump_update(self)).encode("utf-8"),
                       "application/sparql-update", "*/*")
+        self._union_params = None  # the graphs, or the data itself, may have changed
 
     def replace_graphs(self, graphs, fmt="nt") -> None:
         self.update(replace_graphs_update(graphs))
