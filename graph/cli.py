@@ -334,15 +334,16 @@ def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, t
 
 # -- external datasets: link, import, describe (docs/external.md) ---------------------------------
 
-def _writable_store(ctx, command: str):
-    """The embedded store, opened for writing (built first when it is the default one)."""
+def _writable_store(ctx, command: str, read_only: bool = False):
+    """The embedded store, opened for writing (built first when it is the default one); with
+    `read_only` (a dry run), opened without the write lock, so it works beside a running server."""
     from .store import EmbeddedStore, StoreError
     if ctx.obj.get("endpoint"):
         raise UserError(f"`wsiskg {command}` writes to the embedded store (--store); it cannot work on a remote "
                         "endpoint given with the global --endpoint / WSISKG_ENDPOINT")
     root = _ensure_store(ctx)
     try:
-        return root, EmbeddedStore.open(root)
+        return root, EmbeddedStore.open(root, read_only=read_only)
     except StoreError as exc:
         raise UserError(str(exc)) from None
 
@@ -371,7 +372,7 @@ def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
         mapping = load_link_mapping(mapping_file)
     except MappingError as exc:
         raise UserError(str(exc)) from None
-    root, store = _writable_store(ctx, "link")
+    root, store = _writable_store(ctx, "link", read_only=dry_run)
     try:
         with store:
             result = run(store, root, remote, mapping, allow=[ALLOW_ALL_PRIVATE] if allow_private else [],
