@@ -61,10 +61,10 @@ def utf16_as_utf8(data: bytes, where: str) -> bytes:
         head = data[:512]
         if len(head) < 4 or len(head) % 2:
             return data
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) == len(odd) and 0 not in even:
+        even, odd = head[0::2].count(0) / (len(head) // 2), head[1::2].count(0) / (len(head) // 2)
+        if odd >= 0.8 and even <= 0.05:  # mostly Latin text: the high bytes are zero, and only they
             encoding = "utf-16-le"
-        elif even.count(0) == len(even) and 0 not in odd:
+        elif even >= 0.8 and odd <= 0.05:
             encoding = "utf-16-be"
         else:
             return data
