@@ -7,7 +7,12 @@ Header lines start with `#+ ` and together form YAML (the grlc convention):
     #+ tags: [coherence]
     #+ defaults:
     #+   - theme: https://w3id.org/wsis-kg/id/theme/ai
+    #+ choices:
+    #+   - theme: wsis:Theme
     #+ example: wsiskg query theme-across-processes --param theme=id:theme/ai
+
+`choices` names, for an IRI parameter, the class whose instances the HTML form offers as a pick-list
+(server/queries.py); any other IRI is still accepted.
 
 Parameters are variables named as grlc names them: `?_name` (required), `?__name` (optional), with
 an optional type suffix: `?_theme_iri`, `?_limit_integer`, `?_words_string`, `?_day_date`.
