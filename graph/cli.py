@@ -279,8 +279,11 @@ def export(ctx, graph_iri, fmt):
         raise UserError(str(exc)) from None
     # The store keeps wsis:sourceLine's xsd:positiveInteger as xsd:integer: give the shapes' datatypes
     # back, so an export passes `wsiskg validate` and other tools read the ontology's ranges.
-    from .validate import restore_quad_datatypes
-    data = ox.serialize(restore_quad_datatypes(ox.parse(data, format=rdf_format)), format=rdf_format) or b""
+    from .validate import restore_line_datatypes, restore_quad_datatypes
+    if fmt in ("nquads", "ntriples"):
+        data = restore_line_datatypes(data)
+    else:
+        data = ox.serialize(restore_quad_datatypes(ox.parse(data, format=rdf_format)), format=rdf_format) or b""
     sys.stdout.buffer.write(data)
 
 

@@ -249,6 +249,19 @@ def restore_datatypes(g: Graph) -> Graph:
     return g
 
 
+def restore_line_datatypes(data: bytes) -> bytes:
+    """`restore_datatypes` on N-Triples or N-Quads text as Oxigraph writes it (one space between
+    terms), without parsing it: 6.5x faster than `restore_quad_datatypes` on a whole-store export
+    (300k quads: 1.9 s against 12.4 s, measured on a busy 2-core machine).
+    Inside a string a `"` is escaped, so `<p> "41"^^<...integer>` only ever matches a real object."""
+    for p, subtype in _integer_subtype_properties().items():
+        pattern = re.compile(b"(<" + re.escape(str(p).encode()) + b'> "([+-]?[0-9]+)"\\^\\^<'
+                             + re.escape(_XSD.encode()) + b")integer>")
+        data = pattern.sub(lambda m: m.group(1) + subtype.encode() + b">"
+                           if _subtype_fits(m.group(2).decode(), subtype) else m.group(0), data)
+    return data
+
+
 def restore_quad_datatypes(quads: Iterable) -> Iterable:
     """`restore_datatypes` for a stream of pyoxigraph quads or triples (an export read from the store)."""
     wanted = {str(p): subtype for p, subtype in _integer_subtype_properties().items()}

@@ -155,6 +155,19 @@ def test_export_of_a_document_graph_passes_validate(built_store, tmp_path):
     assert checked.returncode == 0 and report["conforms"], [p for p in report["problems"] if p["severity"] == "Violation"]
 
 
+@pytest.mark.parametrize("fmt", ["nquads", "trig"])
+def test_a_whole_store_export_gives_line_numbers_their_datatype(built_store, fmt):
+    data = wsiskg("export", "--format", fmt, store=built_store, check=True).stdout.encode()
+    quads = list(ox.parse(data, format=RDF[fmt]))
+    lines = [q.object for q in quads if q.predicate.value in (WSIS + "sourceLine", WSIS + "sourceEndLine")]
+    stored = ox.Store.read_only(str((built_store / "current").resolve()))
+    expected = sum(1 for p in ("sourceLine", "sourceEndLine")
+                   for _ in stored.quads_for_pattern(None, ox.NamedNode(WSIS + p), None, None))
+    assert len(lines) == expected > 100
+    assert {t.datatype.value for t in lines} == {XSD + "positiveInteger"}
+    assert len(quads) == len(stored)  # nothing else lost or added
+
+
 def test_a_plain_line_number_is_accepted_and_a_wrong_datatype_is_named(built_store, tmp_path):
     def entry(line: str) -> str:
         return (f"@prefix wsis: <{WSIS}> .\n@prefix prov: <http://www.w3.org/ns/prov#> .\n"
