@@ -28,7 +28,7 @@ from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
 from .store import EmbeddedStore, activate_database, database_path, new_database_path
 from .validate import (Entry, EntryError, Problem, Report, available_cpus, ontology_graph, parse_entry_bytes,
-                       read_entry_file, restore_datatypes, validate_entries)
+                       read_entry_file, restore_datatypes, validate_entries, without_linked_warnings)
 
 
 class BuildFailed(Exception):
@@ -208,6 +208,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         report = Report(validate_entries(to_validate, store, workers=available_cpus()))
         if not report.conforms:
             raise BuildFailed(report)
+        report = Report(without_linked_warnings(report.problems, store))  # the links are in the store now
 
         tick("similarity index")
         version = previous_version + 1

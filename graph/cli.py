@@ -9,6 +9,7 @@ import click
 
 from . import library
 from .paths import default_store_path
+from .results import ALL_FORMATS
 
 
 class UserError(click.ClickException):
@@ -38,15 +39,32 @@ def _progress(enabled: bool):
     return start
 
 
+class NoStore(UserError):
+    """A store folder the user named (--store, WSISKG_STORE) holds no store: most likely a typo."""
+
+    exit_code = 2
+
+
+def _ensure_store(ctx, quiet=True) -> Path:
+    """The store's folder, built on first use only when it is the default store: a path the user
+    named that holds no store is refused, so a typo does not answer from a new, empty-handed store."""
+    from .store import database_path
+    root = _store_root(ctx)
+    if database_path(root) is None:
+        if ctx.obj.get("store") and root.resolve() != default_store_path().resolve():
+            raise NoStore(f"no store at {root} (given with --store or WSISKG_STORE): check the path, "
+                          f"or make one there with `wsiskg --store {root} build`")
+        click.echo(f"No store at {root} yet: building it first.", err=True)
+        _run_build(ctx, quiet=quiet)
+    return root
+
+
 def open_existing(ctx, read_only=True):
     """The store for reading commands: built on first use when it is the default one."""
-    from .store import StoreError, database_path, open_store
-    root = _store_root(ctx)
+    from .store import StoreError, open_store
     if ctx.obj.get("endpoint"):
         return open_store(endpoint=ctx.obj["endpoint"])
-    if database_path(root) is None:
-        click.echo(f"No store at {root} yet: building it first.", err=True)
-        _run_build(ctx, quiet=True)
+    root = _ensure_store(ctx)
     try:
         return open_store(root, read_only=read_only)
     except StoreError as exc:
@@ -74,6 +92,19 @@ def _print_build_failure(exc) -> None:
         click.echo(str(problem), err=True)
 
 
+def _warnings_hint(ctx, warnings, most=5) -> str:
+    """How many warnings the build kept, and the `wsiskg validate` command that shows them."""
+    import shlex
+    files = list(dict.fromkeys(w.file for w in warnings if w.file and Path(w.file).is_file()))
+    text = f"{len(warnings)} warning(s) (the build keeps them)"
+    if not files:
+        return text
+    store = f" --store {shlex.quote(str(_store_root(ctx)))}" if ctx.obj.get("store") else ""
+    shown = " ".join(shlex.quote(f) for f in files[:most])
+    more = f" (and {len(files) - most} more file(s))" if len(files) > most else ""
+    return f"{text}; see them with:\n  wsiskg{store} validate {shown}{more}"
+
+
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
     from .embed import ModelError
@@ -95,7 +126,7 @@ def _run_build(ctx, quiet=False, progress=None):
             click.echo(f"  {graph:<{width}}  {size:>7} triples")
         click.echo(f"  {'total':<{width}}  {sum(result.graph_sizes.values()):>7} triples")
         if result.warnings:
-            click.echo(f"{len(result.warnings)} warning(s) (the build keeps them; `wsiskg validate` shows details)")
+            click.echo(_warnings_hint(ctx, result.warnings))
     return result
 
 
@@ -134,7 +165,8 @@ def validate(ctx, files, fmt, warnings):
         sys.exit(1)
 
 
-FORMATS = ["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld"]
+# every format graph/results.py writes; which fit depends on the query form (checked before running)
+FORMATS = ["table", *ALL_FORMATS]
 
 
 @cli.command()
@@ -145,7 +177,8 @@ FORMATS = ["table", "json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld"]
 @click.pass_context
 def query(ctx, name_or_file, params, fmt, limit):
     """Run a named query (see `wsiskg queries`) or a .rq file."""
-    from .results import serialize, table
+    from .results import format_mismatch, serialize, table
+    from .sparqltext import analyse
     from .store import QuerySyntaxError, StoreError
     values = {}
     for item in params:
@@ -164,6 +197,10 @@ def query(ctx, name_or_file, params, fmt, limit):
         bindings = named.bind(values)
     except (library.UnknownQuery, library.ParameterError, ValueError) as exc:
         raise UserError(exc.args[0] if exc.args else str(exc)) from None
+    analysis = analyse(named.text)
+    mismatch = fmt != "table" and analysis.form and format_mismatch(analysis.result_kind, fmt)
+    if mismatch:
+        raise click.UsageError(mismatch)
     store = open_existing(ctx)
     try:
         with store:
@@ -174,6 +211,9 @@ def query(ctx, name_or_file, params, fmt, limit):
         raise UserError(str(exc)) from None
     except OSError as exc:  # e.g. a SERVICE endpoint that cannot be reached
         raise UserError(f"{name_or_file}: the query failed: {exc}") from None
+    mismatch = fmt != "table" and format_mismatch(result.kind, fmt)
+    if mismatch:  # the lexer above missed the form: say so all the same, never a traceback
+        raise click.UsageError(mismatch)
     if fmt == "table":
         click.echo(table(result))
     else:
@@ -192,11 +232,8 @@ def ingest(ctx, file, slug, progress, threshold):
     """Turn an outcome document into entries, link, validate and add them (re-ingest replaces)."""
     from .embed import ModelError
     from .ingest import IngestError, ingest as run_ingest
-    from .store import StoreError, database_path
-    root = _store_root(ctx)
-    if database_path(root) is None:
-        click.echo(f"No store at {root} yet: building it first.", err=True)
-        _run_build(ctx, quiet=True)
+    from .store import StoreError
+    root = _ensure_store(ctx)
     try:
         result = run_ingest(Path(file), root, slug=slug, threshold=threshold,
                             progress=_progress(sys.stderr.isatty() if progress is None else progress))
@@ -326,12 +363,19 @@ def export(ctx, graph_iri, fmt):
             data = store.dump(rdf_format, graph_iri)
     except StoreError as exc:
         raise UserError(str(exc)) from None
+    # The store keeps wsis:sourceLine's xsd:positiveInteger as xsd:integer: give the shapes' datatypes
+    # back, so an export passes `wsiskg validate` and other tools read the ontology's ranges.
+    from .validate import restore_line_datatypes, restore_quad_datatypes
+    if fmt in ("nquads", "ntriples"):
+        data = restore_line_datatypes(data)
+    else:
+        data = ox.serialize(restore_quad_datatypes(ox.parse(data, format=rdf_format)), format=rdf_format) or b""
     sys.stdout.buffer.write(data)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--endpoint", "remote", default=None, help="Serve a remote SPARQL 1.1 endpoint instead of the embedded store.")
 @click.option("--update-endpoint", default=None, help="The remote endpoint's update URL (for writes).")
 @click.option("--allow-service", multiple=True, metavar="URL", help="An endpoint SERVICE clauses may call (repeatable).")
@@ -363,13 +407,12 @@ def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, t
           max_query_bytes, max_data_bytes, memory, queries_dir, cache_mb, warm, allow_reference_writes,
           max_removal_share):
     """Serve the SPARQL endpoint, named queries, pages and reports over HTTP."""
-    from .store import StoreError, database_path
+    from .store import StoreError
     from wsiskg.server.app import serve as run_server
     root = _store_root(ctx)
     remote = remote or ctx.obj.get("endpoint")
-    if not remote and database_path(root) is None:
-        click.echo(f"No store at {root} yet: building it first.", err=True)
-        _run_build(ctx)
+    if not remote:
+        _ensure_store(ctx, quiet=False)
     for name, value in (("--timeout", timeout), ("--max-rows", max_rows), ("--workers", workers), ("--threads", threads),
                         ("--max-query-bytes", max_query_bytes), ("--max-data-bytes", max_data_bytes)):
         if value <= 0:
@@ -386,18 +429,16 @@ def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, t
 
 # -- external datasets: link, import, describe (docs/external.md) ---------------------------------
 
-def _writable_store(ctx, command: str):
-    """The embedded store, opened for writing (built first when it is the default one)."""
-    from .store import EmbeddedStore, StoreError, database_path
+def _writable_store(ctx, command: str, read_only: bool = False):
+    """The embedded store, opened for writing (built first when it is the default one); with
+    `read_only` (a dry run), opened without the write lock, so it works beside a running server."""
+    from .store import EmbeddedStore, StoreError
     if ctx.obj.get("endpoint"):
         raise UserError(f"`wsiskg {command}` writes to the embedded store (--store); it cannot work on a remote "
                         "endpoint given with the global --endpoint / WSISKG_ENDPOINT")
-    root = _store_root(ctx)
-    if database_path(root) is None:
-        click.echo(f"No store at {root} yet: building it first.", err=True)
-        _run_build(ctx, quiet=True)
+    root = _ensure_store(ctx)
     try:
-        return root, EmbeddedStore.open(root)
+        return root, EmbeddedStore.open(root, read_only=read_only)
     except StoreError as exc:
         raise UserError(str(exc)) from None
 
@@ -426,7 +467,7 @@ def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
         mapping = load_link_mapping(mapping_file)
     except MappingError as exc:
         raise UserError(str(exc)) from None
-    root, store = _writable_store(ctx, "link")
+    root, store = _writable_store(ctx, "link", read_only=dry_run)
     try:
         with store:
             result = run(store, root, remote, mapping, allow=[ALLOW_ALL_PRIVATE] if allow_private else [],

@@ -7,7 +7,12 @@ Header lines start with `#+ ` and together form YAML (the grlc convention):
     #+ tags: [coherence]
     #+ defaults:
     #+   - theme: https://w3id.org/wsis-kg/id/theme/ai
+    #+ choices:
+    #+   - theme: wsis:Theme
     #+ example: wsiskg query theme-across-processes --param theme=id:theme/ai
+
+`choices` names, for an IRI parameter, the class whose instances the HTML form offers as a pick-list
+(server/queries.py); any other IRI is still accepted.
 
 Parameters are variables named as grlc names them: `?_name` (required), `?__name` (optional), with
 an optional type suffix: `?_theme_iri`, `?_limit_integer`, `?_words_string`, `?_day_date`.
@@ -90,10 +95,15 @@ class NamedQuery:
                     raise ParameterError(f"query {self.name} needs the parameter {p.name} ({p.type})")
                 continue
             term = to_term(raw, p.type, p.name)
-            if p.counts_rows and (p.type != "integer" or int(term.value) < 0):
-                raise ParameterError(f"parameter {p.name} counts rows: give a whole number, 0 or more; got {raw!r}")
+            # at most 2^63 - 1: engines read LIMIT / OFFSET as 64-bit numbers (Oxigraph refuses 2^64 as bad syntax)
+            if p.counts_rows and (p.type != "integer" or not 0 <= int(term.value) <= MAX_ROW_COUNT):
+                raise ParameterError(f"parameter {p.name} counts rows: give a whole number from 0 to {MAX_ROW_COUNT}; "
+                                     f"got {raw if len(raw) <= 40 else raw[:40] + '…'!r}")
             bound[p.variable] = term
         return bound
+
+
+MAX_ROW_COUNT = 2**63 - 1
 
 
 def expand_iri(value: str) -> str:

@@ -48,7 +48,31 @@ def read_user_file(path: Path | str, max_bytes: int, what: str = "file") -> byte
         raise FileProblem(f"{path}: cannot read the {what}: {exc.strerror}") from None
     if len(data) > max_bytes:
         raise FileProblem(f"{path}: {len(data)} bytes; a {what} is at most {max_bytes} bytes")
-    return data
+    return utf16_as_utf8(data, f"{path}: the {what}")
+
+
+def utf16_as_utf8(data: bytes, where: str) -> bytes:
+    """UTF-16 text (Windows' "Unicode" save: a byte-order mark, or a zero byte beside every ASCII
+    character) re-encoded as UTF-8, which every reader here expects; other bytes as they are.
+    Without this, its zero bytes got it called a binary file."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # the mark says which byte order, and is dropped
+    else:
+        head = data[:512]
+        if len(head) < 4 or len(head) % 2:
+            return data
+        even, odd = head[0::2].count(0) / (len(head) // 2), head[1::2].count(0) / (len(head) // 2)
+        if odd >= 0.8 and even <= 0.05:  # mostly Latin text: the high bytes are zero, and only they
+            encoding = "utf-16-le"
+        elif even >= 0.8 and odd <= 0.05:
+            encoding = "utf-16-be"
+        else:
+            return data
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(f"{where} looks like UTF-16 text but does not decode (byte {exc.start}); "
+                          "save it as UTF-8") from None
 
 
 def fsync_dir(path: Path) -> None:

@@ -109,8 +109,13 @@ def clusters_at(result: Result, threshold: float) -> Result:
     return Result("solutions", variables, [[r.get(v) for v in variables] for r in out])
 
 
+def report_csv(result: Result) -> bytes:
+    """A report table as CSV for spreadsheets: formula-like cells neutralised (graph/results.py)."""
+    return serialize(result, "csv", spreadsheet=True)
+
+
 def csv_text(result: Result) -> str:
-    return serialize(result, "csv").decode("utf-8")
+    return report_csv(result).decode("utf-8")
 
 
 def write_report(store: Store, out_dir: Path, base: str = DEFAULT_BASE, threshold: float | None | str = "default") -> Path:
@@ -119,7 +124,7 @@ def write_report(store: Store, out_dir: Path, base: str = DEFAULT_BASE, threshol
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for table, result in report.tables.items():
-        (out_dir / f"{table}.csv").write_bytes(serialize(result, "csv"))
+        (out_dir / f"{table}.csv").write_bytes(report_csv(result))
     path = out_dir / "duplication.html"
     path.write_text(render_html(report, base=base), encoding="utf-8")
     return path

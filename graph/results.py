@@ -8,12 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 from . import namespaces as ns
-from .store import Result
+
+if TYPE_CHECKING:  # only for annotations: the CLI reads the format tables below at start-up
+    from .store import Result
 
 # Prefixes written in Turtle and TriG output. `id:` is left out: our entity IRIs hold "/", which a
 # prefixed name must escape (id:action-line\/C3), so full IRIs read better.
@@ -50,6 +54,21 @@ def formats_for(result_kind: str) -> dict[str, str]:
     return GRAPH_TYPES if result_kind == "graph" else SOLUTION_TYPES
 
 
+# every format a query answer can be written in, solutions' first ("xml" serves both kinds)
+ALL_FORMATS = list(dict.fromkeys([*SOLUTION_TYPES, *GRAPH_TYPES]))
+
+
+def format_mismatch(result_kind: str, fmt: str) -> str | None:
+    """Why `fmt` cannot write a result of `result_kind`, naming the formats that can; None when it can."""
+    fits = formats_for(result_kind)
+    if fmt in fits:
+        return None
+    form = {"solutions": "a SELECT query", "boolean": "an ASK query", "graph": "a CONSTRUCT or DESCRIBE query"}
+    writes = "RDF graphs" if fmt in GRAPH_TYPES else "SPARQL query results (rows or a yes/no)"
+    return (f"--format {fmt} writes {writes}, which does not fit {form[result_kind]}; "
+            f"use one of: table, {', '.join(fits)}")
+
+
 def term_json(term) -> dict:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -73,6 +92,19 @@ def _csv_value(term) -> str:
     return term.value
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def neutralise_formula(text: str) -> str:
+    """A cell a spreadsheet shows as text: a leading `'` before a formula start, as OWASP advises.
+    A plain number ("-2", "+0.5") stays as it is: no spreadsheet runs it."""
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _tsv_value(term) -> str:
     return "" if term is None else str(term)  # N-Triples form, as SPARQL TSV asks
 
@@ -89,7 +121,9 @@ def _xml_term(term) -> str:
     return f"<literal>{escape(term.value)}</literal>"
 
 
-def serialize(result: Result, fmt: str) -> bytes:
+def serialize(result: Result, fmt: str, spreadsheet: bool = False) -> bytes:
+    """`result` in `fmt`. With `spreadsheet` (the reports' CSV files, opened in spreadsheets rather
+    than read by SPARQL clients), CSV cells that a spreadsheet would run as formulas are neutralised."""
     if result.kind == "graph":
         if fmt in ("json", "table"):
             fmt = "jsonld"
@@ -133,7 +167,8 @@ def serialize(result: Result, fmt: str) -> bytes:
             writer = csv.writer(buffer, lineterminator="\r\n")
             writer.writerow(result.variables)
             for row in result.rows:
-                writer.writerow([_csv_value(t) for t in row])
+                cells = [_csv_value(t) for t in row]
+                writer.writerow([neutralise_formula(c) for c in cells] if spreadsheet else cells)
         else:
             buffer.write("\t".join(f"?{v}" for v in result.variables) + "\n")
             for row in result.rows:

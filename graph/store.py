@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import time
 import urllib.error
@@ -130,8 +131,46 @@ def substitute_text(sparql: str, bindings: dict) -> str:
     return "".join(out)
 
 
-def _syntax_error(exc: Exception) -> QuerySyntaxError:
-    return QuerySyntaxError(str(exc))
+def _syntax_error(exc: Exception, sparql: str | None = None) -> QuerySyntaxError:
+    return QuerySyntaxError(explain_syntax_error(str(exc), sparql))
+
+
+_ENGINE_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
+
+
+def explain_syntax_error(message: str, sparql: str | None) -> str:
+    """The engine's message, except for a prefix no PREFIX declares: Oxigraph then lists every
+    character range a name may hold, or expects some other keyword. Name the prefix where it stands,
+    with its declaration when it is one of ours (graph/namespaces.py)."""
+    match = _ENGINE_POSITION.match(message)
+    if not sparql or not match:
+        return message
+    undeclared = undeclared_prefix(sparql)
+    if undeclared is None:
+        return message
+    prefix, offset = undeclared
+    line = sparql.count("\n", 0, offset) + 1
+    column = offset - (sparql.rfind("\n", 0, offset) + 1) + 1
+    if "Prefix not found" not in message and (line, column) > (int(match.group(1)), int(match.group(2))):
+        return message  # the engine stopped at another mistake before it
+    iri = ns.PREFIXES.get(prefix)
+    declare = f"PREFIX {prefix}: <{iri}>" if iri else f"PREFIX {prefix}: <...the namespace IRI...>"
+    return f"error at {line}:{column}: unknown prefix {prefix}: (no PREFIX declares it); add `{declare}` before the query"
+
+
+def undeclared_prefix(sparql: str) -> tuple[str, int] | None:
+    """The first prefixed name whose prefix the text does not declare: (prefix, offset)."""
+    from .sparqltext import tokens
+    toks, declared = tokens(sparql), set()
+    for i, tok in enumerate(toks):
+        if tok.kind != "pname":
+            continue
+        prefix = tok.text.partition(":")[0]
+        if i > 0 and toks[i - 1].kind == "word" and toks[i - 1].text.upper() == "PREFIX":
+            declared.add(prefix)
+        elif prefix not in declared:
+            return prefix, tok.start
+    return None
 
 
 class Store:
@@ -240,7 +279,7 @@ class EmbeddedStore(Store):
         try:
             raw = self._store.query(sparql, **kwargs)
         except SyntaxError as exc:
-            raise _syntax_error(exc) from None
+            raise _syntax_error(exc, sparql) from None
         except RuntimeError as exc:  # the engine refused the query as written
             raise QuerySyntaxError(str(exc)) from None
         return read_result(raw, limit)
@@ -260,7 +299,7 @@ class EmbeddedStore(Store):
         try:
             self._store.update(sparql + " ;\n" + version_bump_update(self))
         except SyntaxError as exc:
-            raise _syntax_error(exc) from None
+            raise _syntax_error(exc, sparql) from None
         self._store.flush()
         if self.path is not None:
             write_stamp(self.path)

@@ -48,13 +48,41 @@ def syntax_error(exc: QuerySyntaxError, what: str = "query") -> ApiError:
     return ApiError(400, f"syntax error in the {what}: {scrub(text)}")
 
 
-_PATHS = re.compile(r"(/[\w.\-]+){2,}/?")
+# A file-system path: two or more /segments not inside an IRI (an IRI's path follows its host, a
+# word character, or "//"; before this look-behind, <https://w3id.org/wsis-kg/id/x> came out as
+# <https:/<path>>).
+_PATHS = re.compile(r"(?<![\w:/.\-~%@])(/[\w.\-]+){2,}/?")
 
 
 def scrub(text: str, limit: int = 500) -> str:
-    """No file-system paths in a message sent to a client."""
-    text = _PATHS.sub(lambda m: m.group() if m.group().startswith(("//",)) else "<path>", text)
+    """No file-system paths in a message sent to a client; IRIs left whole."""
+    text = _PATHS.sub("<path>", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _remote_failure(message: str) -> bool:
+    """Whether a failed query's error is a SERVICE endpoint's: the engine raised an OSError (a
+    refused connection, an HTTP error status, a failed name look-up) while the request's query
+    calls SERVICE. Such a failure is the remote's (502), not ours (500)."""
+    import builtins
+
+    from wsiskg.graph import library
+    from wsiskg.graph.sparqltext import analyse
+    name = message.split(":", 1)[0].strip()
+    kind = getattr(builtins, name, None)
+    if not (isinstance(kind, type) and issubclass(kind, OSError)):
+        return False
+    texts = [request.values.get("query") or ""]
+    if request.mimetype == "application/sparql-query":
+        texts.append(request.get_data(as_text=True))
+    named = (request.view_args or {}).get("name") if request.blueprint == "queries" else None
+    if named:
+        from .context import services
+        try:
+            texts.append(library.get(named, services().config.queries_dir).text)
+        except (library.UnknownQuery, ValueError):
+            pass
+    return any(analyse(text).services for text in texts if text)
 
 
 def wants_json() -> bool:
@@ -107,6 +135,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(QueryFailed)
     def _failed(exc):
+        if _remote_failure(str(exc)):
+            log.warning("a SERVICE endpoint failed: %s", exc)
+            detail = str(exc).split(":", 1)[1].strip()
+            return error_response(502, f"an endpoint the query calls with SERVICE failed: {scrub(detail)}")
         log.error("query evaluation failed: %s", exc)
         return error_response(500, "the query failed inside the engine (an internal error was logged)")
 

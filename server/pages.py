@@ -137,8 +137,30 @@ def entity_view(iri: str, triples: list, languages: list[str]) -> dict:
         label = pick_label(outgoing.get(LABELS[0], []) + outgoing.get(LABELS[1], []), languages)
     types = [term_view(t, labels) for t in outgoing.get(RDF_TYPE, [])]
     return {"iri": iri, "label": label or compact(iri), "compact": compact(iri), "types": types,
-            "official": not iri.startswith(ns.ID), "outgoing": group(outgoing), "incoming": group(incoming),
+            "official": not iri.startswith(ns.ID), "outgoing": group(outgoing), "incoming": inverse(group(incoming)),
             "links": links, "statement": statement, "page": page_for(iri)}
+
+
+def inverse(rows: list[dict]) -> list[dict]:
+    """Rows of "Linked from" read backwards: "X lead facilitator of" this entity. A label that
+    already ends in "of" ("co-facilitator of") names the role itself on the other side:
+    "co-facilitator", not "co-facilitator of of"."""
+    for row in rows:
+        predicate = dict(row["predicate"])
+        label = predicate.get("label") or ""
+        if label.endswith(" of"):
+            predicate["label"], row["suffix"] = label[:-3], ""
+        else:
+            row["suffix"] = " of"
+        row["predicate"] = predicate
+    return rows
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask every site for it; a 404 in every log and console otherwise."""
+    from flask import current_app
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.route("/id/<path:path>")

@@ -7,10 +7,12 @@ Values are typed by graph/library.py and bound by the Store, each as exactly one
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, json, request, url_for
 
 from wsiskg.graph import library
+from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import QuerySyntaxError
 
 from .context import services
@@ -80,7 +82,8 @@ def run(name: str):
         values[key] = given[0]
     kind = _kind(q)
     offer = choose(offers_for(kind))
-    page = {"query": q.as_dict(), "text": q.text, "values": values}
+    page = {"query": q.as_dict(), "text": q.text, "values": values,
+            "choices": choices(q) if offer.name == "html" else {}}
     if offer.name == "html" and not values and any(p.required and p.default is None for p in q.parameters):
         return html_response("named_query.html", **page)  # a form to fill in
     try:
@@ -104,6 +107,46 @@ def run(name: str):
         return html_response("named_query.html", result=result, max_rows=svc.config.max_rows,
                              downloads=download_links(url_for("queries.run", name=name), params, result.kind), **page)
     return machine_response(result, offer, svc.config.max_rows)
+
+
+CHOICES_MAX = 1000  # more values than a pick-list helps with: the list shows the first ones, any IRI is still taken
+
+
+def declared_classes(q: library.NamedQuery) -> dict[str, str]:
+    """IRI parameter -> the class its values belong to, from the query header's `choices` key
+    (`#+ choices:` / `#+   - session: wsis:Session`)."""
+    iri_params = {p.name for p in q.parameters if p.type == "iri"}
+    declared = {}
+    for item in library.parse_header(q.text).get("choices") or []:
+        if isinstance(item, dict):
+            declared.update({str(k): library.expand_iri(str(v)) for k, v in item.items() if str(k) in iri_params})
+    return declared
+
+
+def choices(q: library.NamedQuery) -> dict[str, list[dict]]:
+    """Each IRI parameter's valid values for the form's pick-list: the instances of its declared
+    class, labelled (notation first, as "C3 Access to information ..."), in natural order."""
+    from .pages import LABELS
+    found = {}
+    labels = " ".join(f"<{p}>" for p in LABELS)
+    for name, cls in declared_classes(q).items():
+        sparql = (f"SELECT ?v (SAMPLE(?n) AS ?notation) (SAMPLE(?l) AS ?label) WHERE {{ ?v a <{cls}> "
+                  f"OPTIONAL {{ ?v <{ns.SKOS}notation> ?n }} "
+                  f"OPTIONAL {{ VALUES ?lp {{ {labels} }} ?v ?lp ?l FILTER(LANG(?l) = \"\" || LANGMATCHES(LANG(?l), \"en\")) }} "
+                  f"FILTER(isIRI(?v)) }} GROUP BY ?v LIMIT {CHOICES_MAX}")
+        try:
+            result = services().backend.query(sparql)
+        except (QuerySyntaxError, ValueError) as exc:  # a class IRI that does not fit: no list, the box still works
+            log.warning("no pick-list for %s of %s: %s", name, q.name, exc)
+            continue
+        options = []
+        for iri, notation, label in result.rows:
+            text = " ".join(t.value for t in (notation, label) if t is not None)
+            options.append({"value": iri.value, "label": text or iri.value})
+        options.sort(key=lambda o: [int(part) if part.isdigit() else part.lower()
+                                    for part in re.split(r"(\d+)", o["label"])])
+        found[name] = options
+    return found
 
 
 def openapi() -> dict:

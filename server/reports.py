@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from wsiskg.graph.report import duplication_report, render_html
-from wsiskg.graph.results import serialize
+from wsiskg.graph.report import duplication_report, render_html, report_csv
 
 from .context import services
 from .errors import ApiError
@@ -42,5 +41,5 @@ def duplication_table(table: str):
     report = _report()
     if table not in report.tables:
         raise ApiError(404, f"no table {table!r}; the report has: {', '.join(report.tables)}")
-    return Response(serialize(report.tables[table], "csv"), content_type="text/csv; charset=utf-8",
+    return Response(report_csv(report.tables[table]), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{table}.csv"'})
