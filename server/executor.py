@@ -23,8 +23,9 @@ A public endpoint must survive hostile queries (issue 14), so the pool also boun
   fewer than `size - reserve` workers run slow work and their client runs fewer than `per_client`;
   otherwise they are refused at once (503 with Retry-After), never queued. Any other query starts on
   any idle worker, and when it passes the time-slice it becomes slow work: it keeps running if there
-  is room for it, and is stopped (its worker replaced) if there is not. So `reserve` workers are
-  always free within one time-slice for quick queries;
+  is room for it, and is stopped (its worker replaced) if there is not; its client's queries then all
+  count as slow for a while (a new query text does not buy another time-slice). So `reserve`
+  workers are free within one time-slice for quick queries;
 - nesting: a query nested deeper than the engine's parser can take (graph/sparqltext.py) is refused
   before it is sent.
 """
@@ -48,6 +49,7 @@ from wsiskg.graph.sparqltext import check_nesting, tokens
 log = logging.getLogger("wsiskg.server")
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
+STARTUP_WAIT = 10.0  # seconds a slow query may wait for a restarting worker when nothing else is slow
 
 
 class ExecutorError(Exception):
@@ -463,6 +465,10 @@ class _Worker:
             pass
 
 
+class _Reconsider(Exception):
+    """A query became known as slow work while it waited for a worker."""
+
+
 # The client a job is run for (its address), set by the HTTP layer; None: the server itself (warmer).
 client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("wsiskg_client", default=None)
 
@@ -475,6 +481,7 @@ class Lanes:
     reserve: int | None = None  # workers slow work may never take (None: 1 when there are 2 or more)
     per_client: int = 1  # slow queries one client address may run at once
     remembered: int = 4096  # query shapes remembered as slow
+    penalty: float = 30.0  # seconds a client whose query was stopped for want of room counts as slow
 
 
 def query_shape(job: Job) -> tuple | None:
@@ -506,11 +513,14 @@ class Executor:
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a worker became ready, or slow work ended
         self._workers: set[_Worker] = set()
         self._ready: set[_Worker] = set()  # started and able to take work (busy or idle)
+        self._starting = 0  # workers on their way
         self._slow_running = 0
         self._slow_by_client: dict[str, int] = {}
         self._slow_shapes: OrderedDict[tuple, None] = OrderedDict()
+        self._penalty: dict[str, float] = {}  # client -> until when its queries all count as slow
         self.memory_mb: int | None = None  # the per-worker budget the workers report
         self.refused = 0  # slow queries refused for want of room (for /health)
         self.preempted = 0  # queries stopped at the time-slice for want of room
@@ -520,6 +530,8 @@ class Executor:
 
     # workers come and go
     def _start_async(self) -> None:
+        with self._lock:
+            self._starting += 1
         threading.Thread(target=self._start_one, name="wsiskg-worker-start", daemon=True).start()
 
     def _start_one(self) -> None:
@@ -545,9 +557,13 @@ class Executor:
                     self.memory_mb = info.get("memory_mb")
                     if self._closed:
                         self._discard(worker)
+                        with self._lock:
+                            self._starting -= 1
                         return
-                    with self._lock:
+                    with self._changed:
                         self._ready.add(worker)
+                        self._starting -= 1
+                        self._changed.notify_all()
                     self._idle.put(worker)
                     return
             log.error("query worker %s did not start; retrying", worker.pid)
@@ -584,19 +600,31 @@ class Executor:
                     f"(at most {self.lanes.per_client} at a time)")
         return None
 
-    def _take_slow(self, client: str | None) -> str | None:
-        with self._lock:
-            reason = self._room_for_slow(client)
-            if reason is None:
-                self._slow_running += 1
-                if client is not None:
-                    self._slow_by_client[client] = self._slow_by_client.get(client, 0) + 1
-            else:
-                self.refused += 1
-            return reason
+    def _take_slow(self, client: str | None, wait: float = 0.0) -> str | None:
+        """Count one more slow query for `client`, or say why not. While the only want is a worker still
+        starting (one was just replaced) and no other slow work is running, wait up to `wait` s for it:
+        a query repeated after its time-out is not refused for the restart its own time-out caused."""
+        deadline = time.monotonic() + wait
+        with self._changed:
+            while True:
+                reason = self._room_for_slow(client)
+                if reason is None:
+                    self._slow_running += 1
+                    if client is not None:
+                        self._slow_by_client[client] = self._slow_by_client.get(client, 0) + 1
+                    return None
+                starting = self._starting > 0
+                remaining = deadline - time.monotonic()
+                if (not starting or remaining <= 0 or self._closed
+                        or self._slow_running >= self.size - self.reserve
+                        or (client is not None and self._slow_by_client.get(client, 0) >= self.lanes.per_client)):
+                    self.refused += 1
+                    return reason
+                self._changed.wait(min(remaining, 1.0))
 
     def _release_slow(self, client: str | None) -> None:
-        with self._lock:
+        with self._changed:
+            self._changed.notify_all()
             self._slow_running -= 1
             if client is not None:
                 left = self._slow_by_client.get(client, 1) - 1
@@ -614,6 +642,12 @@ class Executor:
             while len(self._slow_shapes) > self.lanes.remembered:
                 self._slow_shapes.popitem(last=False)
 
+    def _penalise(self, client: str) -> None:
+        """For a while, treat everything `client` asks as slow work (called with the lock held)."""
+        now = time.monotonic()
+        self._penalty = {c: t for c, t in self._penalty.items() if t > now}
+        self._penalty[client] = now + self.lanes.penalty
+
     def known_slow(self, job: Job) -> bool:
         shape = query_shape(job)
         with self._lock:
@@ -629,16 +663,28 @@ class Executor:
         client = client_address.get()
         shape = query_shape(job)
         slow = False
-        if shape is not None and self.known_slow(job):
-            reason = self._take_slow(client)
+        if self._counts_as_slow(shape, client):
+            reason = self._take_slow(client, wait=STARTUP_WAIT)
             if reason is not None:
                 raise Busy(f"this query ran long before and {reason}; try again shortly")
             slow = True
         try:
-            return self._run(job, limit, client, shape, slow)
+            try:
+                return self._run(job, limit, client, shape, slow)
+            except _Reconsider:  # found slow while it waited for a worker: admit it as slow work
+                reason = self._take_slow(client)
+                if reason is not None:
+                    raise Busy(f"this query ran long before and {reason}; try again shortly") from None
+                slow = True
+                return self._run(job, limit, client, shape, slow)
         finally:
             if slow:
                 self._release_slow(client)
+
+    def _counts_as_slow(self, shape: tuple | None, client: str | None) -> bool:
+        with self._lock:
+            return ((client is not None and self._penalty.get(client, 0.0) > time.monotonic())
+                    or (shape is not None and shape in self._slow_shapes))
 
     def _run(self, job: Job, limit: float, client: str | None, shape: tuple | None, slow: bool):
         from wsiskg.graph.store import QuerySyntaxError, StoreError
@@ -656,6 +702,9 @@ class Executor:
                 break
             log.error("query worker %s had died; replacing it", worker.pid)
             self._replace(worker)
+        if not slow and self._counts_as_slow(shape, client):
+            self._idle.put(worker)
+            raise _Reconsider()
         promoted = False
         try:
             worker.conn.send(job)
@@ -670,6 +719,8 @@ class Executor:
                                 "(worker %s)", self.lanes.slow_after, worker.pid)
                     with self._lock:
                         self.preempted += 1
+                        if client is not None:  # varying the query must not buy another time-slice
+                            self._penalise(client)
                     self._replace(worker)
                     raise Busy(f"the query ran longer than {self.lanes.slow_after:g} s and {reason}; "
                                "try again shortly")
@@ -690,6 +741,9 @@ class Executor:
             if code == -signal.SIGABRT and self.memory_mb is not None:
                 # the engine aborts when an allocation fails: the worker met its memory limit
                 self._remember_slow(shape)
+                if client is not None:
+                    with self._lock:
+                        self._penalise(client)
                 log.warning("query stopped at the worker memory limit (%d MB); worker %s replaced",
                             self.memory_mb, worker.pid)
                 raise MemoryLimit(self.memory_mb) from None
