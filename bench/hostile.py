@@ -10,7 +10,7 @@ cheap requests in turn: a cached query, an uncached cheap query (a new LIMIT eac
 and records every latency and status. Before the attack the same probe runs alone: its p50 is the
 machine's single-request speed, which the test derives its margin from.
 
-    python bench/hostile.py --store STORE [--runaways 2] [--slow 0] [--seconds 20] [--out hostile.json]
+    python bench/hostile.py --store STORE [--runaways 2] [--slow 0] [--seconds 20] [--settle 8] [--out hostile.json]
     python bench/hostile.py --url http://127.0.0.1:8000 ...   (a server already running)
 
 Prints and writes JSON: per kind, count, statuses, p50/p99/max in ms; for the attack, replies by status.
@@ -204,7 +204,8 @@ def start_server(store: str, extra: list[str]) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(base + "/health", timeout=2) as reply:
                 health = json.load(reply)
-            if health["pool"]["ready"] >= health["pool"]["workers"] and (health.get("warm") or {}).get("current", True):
+            pool = health.get("pool")  # (a server from before issue 14 does not report its pool)
+            if (pool is None or pool["ready"] >= pool["workers"]) and (health.get("warm") or {}).get("current", True):
                 return proc, base
         except (OSError, ValueError, KeyError):
             pass
@@ -222,6 +223,9 @@ def main() -> None:
     parser.add_argument("--kind", choices=["cpu", "memory", "mixed"], default="mixed")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=10.0, help="the server's --timeout (with --store)")
+    parser.add_argument("--settle", type=float, default=8.0,
+                        help="seconds of attack before the probe starts (the first sight of a runaway costs "
+                             "one worker restart)")
     parser.add_argument("--out", help="write the figures here as JSON")
     args = parser.parse_args()
     if bool(args.store) == bool(args.url):
@@ -234,7 +238,7 @@ def main() -> None:
         if urllib.parse.urlsplit(base).hostname not in ("127.0.0.1", "localhost"):
             parser.error("this attack runs against 127.0.0.1 only")
     try:
-        figures = attack(base, args.runaways, args.slow, args.seconds, args.kind)
+        figures = attack(base, args.runaways, args.slow, args.seconds, args.kind, settle=args.settle)
     finally:
         if proc is not None:
             proc.terminate()
