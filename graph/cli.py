@@ -271,7 +271,7 @@ def export(ctx, graph_iri, fmt):
 @click.option("--worker-memory", default="auto", show_default=True, metavar="SIZE",
               help="Memory one query may use beyond its worker's copy of the data (e.g. 2G, 512M; none: no "
                    "limit); auto: 2G, less when the machine is small. A query needing more gets 503.")
-@click.option("--slow-after", default=1.0, show_default=True, type=click.FloatRange(min=0.05),
+@click.option("--slow-after", default=2.0, show_default=True, type=click.FloatRange(min=0.05),
               help="Seconds after which a query counts as slow work (the workers' time-slice).")
 @click.option("--reserve-workers", default=None, type=click.IntRange(min=0),
               help="Workers kept for quick queries, never given to slow ones (default: 1 when --workers >= 2).")

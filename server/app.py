@@ -156,7 +156,7 @@ def _logging() -> logging.Logger:
 def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
           token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=None, queries_dir=None,
           max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True,
-          worker_memory="auto", slow_after=1.0, reserve_workers=None, client_slow_queries=1,
+          worker_memory="auto", slow_after=2.0, reserve_workers=None, client_slow_queries=1,
           connections_per_client=64, read_timeout=30.0, connection_limit=None) -> None:
     """Run the server until interrupted (the `wsiskg serve` command)."""
     import waitress

@@ -26,7 +26,7 @@ class ServerConfig:
     warm: bool = True  # compute the named queries' default answers after start-up and after each write
     # a public endpoint's limits (issue 14; see executor.py and guards.py)
     worker_memory: str = "auto"  # memory a query may use beyond its worker's copy of the data: auto | none | 2G
-    slow_after: float = 1.0  # a query running longer is slow work (the pool's time-slice), seconds
+    slow_after: float = 2.0  # a query running longer is slow work (the pool's time-slice), seconds
     reserve_workers: int | None = None  # workers slow work may not take (None: 1 when there are 2 or more)
     client_slow_queries: int = 1  # slow queries one client address may run at once
     connections_per_client: int = 64  # open connections one client address may hold

@@ -25,7 +25,9 @@ A public endpoint must survive hostile queries (issue 14), so the pool also boun
   any idle worker, and when it passes the time-slice it becomes slow work: it keeps running if there
   is room for it, and is stopped (its worker replaced) if there is not; its client's queries then all
   count as slow for a while (a new query text does not buy another time-slice). So `reserve`
-  workers are free within one time-slice for quick queries;
+  workers are free within one time-slice for quick queries. The server's own work (the warmer) and
+  token holders' update checks are never stopped for want of room, nor counted as users' slow work. A slow query with no room may
+  wait in a short line (`Lanes.waiting`, one place per client); beyond it, 503 at once;
 - nesting: a query nested deeper than the engine's parser can take (graph/sparqltext.py) is refused
   before it is sent.
 """
@@ -49,7 +51,7 @@ from wsiskg.graph.sparqltext import check_nesting, tokens
 log = logging.getLogger("wsiskg.server")
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
-STARTUP_WAIT = 10.0  # seconds a slow query may wait for a restarting worker when nothing else is slow
+RESTART_WAIT = 10.0  # a slow query in line may wait at least this long (a worker restart takes ~3 s)
 
 
 class ExecutorError(Exception):
@@ -412,10 +414,11 @@ def worker_main(conn, spec: WorkerSpec) -> None:
         if job is None:
             return
         try:
-            if job.key != state.key and budget is not None:  # a reload needs room for the new copy
+            if job.key != state.key and not spec.endpoint:  # new data: reload first (the copy needs room)
                 limit_memory(None)
                 state.open(job.key)
                 limit_memory(budget)
+                conn.send(("loaded", None))  # the time-slice counts the query, not the reload
             reply = ("ok", state.run(job))
         except MemoryError:
             conn.send(("memory", None))  # Python's own allocations failed: this process may be damaged
@@ -477,10 +480,11 @@ client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("wsi
 class Lanes:
     """How the pool shares its workers between quick and slow queries (see the module docstring)."""
 
-    slow_after: float = 1.0  # the time-slice: a query running longer is slow work
+    slow_after: float = 2.0  # the time-slice: a query running longer is slow work
     reserve: int | None = None  # workers slow work may never take (None: 1 when there are 2 or more)
     per_client: int = 1  # slow queries one client address may run at once
     remembered: int = 4096  # query shapes remembered as slow
+    waiting: int = 4  # slow queries that may wait for room (one per client); more are refused at once
     penalty: float = 30.0  # seconds a client whose query was stopped for want of room counts as slow
 
 
@@ -520,6 +524,7 @@ class Executor:
         self._slow_running = 0
         self._slow_by_client: dict[str, int] = {}
         self._slow_shapes: OrderedDict[tuple, None] = OrderedDict()
+        self._slow_waiting: list[str | None] = []  # clients whose slow query waits for room
         self._penalty: dict[str, float] = {}  # client -> until when its queries all count as slow
         self.memory_mb: int | None = None  # the per-worker budget the workers report
         self.refused = 0  # slow queries refused for want of room (for /health)
@@ -589,9 +594,11 @@ class Executor:
             return sorted(w.pid for w in self._workers)
 
     # slow work: who may run it
-    def _room_for_slow(self, client: str | None) -> str | None:
-        """Why one more slow query cannot run now (None: it can). Called with the lock held."""
-        room = len(self._ready) - self.reserve
+    def _room_for_slow(self, client: str | None, running: bool = False) -> str | None:
+        """Why one more slow query cannot run now (None: it can). Called with the lock held. A query
+        that would start counts only ready workers (one restarting is not there to be kept for quick
+        queries); one already running is not stopped for a restart elsewhere."""
+        room = (self.size if running else len(self._ready)) - self.reserve
         if self._slow_running >= room:
             return (f"the server is busy with long queries ({self._slow_running} running; {room} at a time, "
                     f"{self.reserve} worker(s) kept for quick ones)")
@@ -600,27 +607,37 @@ class Executor:
                     f"(at most {self.lanes.per_client} at a time)")
         return None
 
-    def _take_slow(self, client: str | None, wait: float = 0.0) -> str | None:
-        """Count one more slow query for `client`, or say why not. While the only want is a worker still
-        starting (one was just replaced) and no other slow work is running, wait up to `wait` s for it:
-        a query repeated after its time-out is not refused for the restart its own time-out caused."""
+    def _take_slow(self, client: str | None, wait: float = 0.0, running: bool = False) -> str | None:
+        """Count one more slow query for `client`, or say why not. With no room now, a query may wait up
+        to `wait` s in a short line (`Lanes.waiting` places, one per client, none for a client already
+        running its share): a few slow queries queue, an attack's many are refused at once."""
         deadline = time.monotonic() + wait
+        waiting = False
         with self._changed:
-            while True:
-                reason = self._room_for_slow(client)
-                if reason is None:
-                    self._slow_running += 1
-                    if client is not None:
-                        self._slow_by_client[client] = self._slow_by_client.get(client, 0) + 1
-                    return None
-                starting = self._starting > 0
-                remaining = deadline - time.monotonic()
-                if (not starting or remaining <= 0 or self._closed
-                        or self._slow_running >= self.size - self.reserve
-                        or (client is not None and self._slow_by_client.get(client, 0) >= self.lanes.per_client)):
-                    self.refused += 1
-                    return reason
-                self._changed.wait(min(remaining, 1.0))
+            try:
+                while True:
+                    reason = self._room_for_slow(client, running)
+                    if reason is None:
+                        self._slow_running += 1
+                        if client is not None:
+                            self._slow_by_client[client] = self._slow_by_client.get(client, 0) + 1
+                        return None
+                    remaining = deadline - time.monotonic()
+                    if not waiting:
+                        if (remaining <= 0 or self._closed or len(self._slow_waiting) >= self.lanes.waiting
+                                or (client is not None and (client in self._slow_waiting or self._slow_by_client.get(
+                                    client, 0) >= self.lanes.per_client))):
+                            self.refused += 1
+                            return reason
+                        waiting = True
+                        self._slow_waiting.append(client)
+                    elif remaining <= 0 or self._closed:
+                        self.refused += 1
+                        return reason
+                    self._changed.wait(min(remaining, 1.0))
+            finally:
+                if waiting:
+                    self._slow_waiting.remove(client)
 
     def _release_slow(self, client: str | None) -> None:
         with self._changed:
@@ -664,7 +681,7 @@ class Executor:
         shape = query_shape(job)
         slow = False
         if self._counts_as_slow(shape, client):
-            reason = self._take_slow(client, wait=STARTUP_WAIT)
+            reason = self._take_slow(client, wait=max(limit, RESTART_WAIT))
             if reason is not None:
                 raise Busy(f"this query ran long before and {reason}; try again shortly")
             slow = True
@@ -672,7 +689,7 @@ class Executor:
             try:
                 return self._run(job, limit, client, shape, slow)
             except _Reconsider:  # found slow while it waited for a worker: admit it as slow work
-                reason = self._take_slow(client)
+                reason = self._take_slow(client, wait=max(limit, RESTART_WAIT))
                 if reason is not None:
                     raise Busy(f"this query ran long before and {reason}; try again shortly") from None
                 slow = True
@@ -709,29 +726,39 @@ class Executor:
         try:
             worker.conn.send(job)
             started = time.monotonic()
-            answered = worker.conn.poll(limit if slow else min(limit, self.lanes.slow_after))
-            if not answered and not slow and limit > self.lanes.slow_after:
-                # past the time-slice: this is slow work now, and runs on only if there is room for it
-                self._remember_slow(shape)
-                reason = self._take_slow(client)
-                if reason is not None:
+            deadline = started + limit
+            slice_ends = started + self.lanes.slow_after
+            while True:
+                sliced = not slow and not promoted and slice_ends < deadline
+                if not worker.conn.poll(max(0.0, (slice_ends if sliced else deadline) - time.monotonic())):
+                    if not sliced:
+                        self._remember_slow(shape)
+                        log.warning("query stopped at the %g s limit; killing worker %s", limit, worker.pid)
+                        self._replace(worker)
+                        raise QueryTimeout(limit)
+                    # past the time-slice: this is slow work now, and runs on only if there is room for it
+                    self._remember_slow(shape)
+                    if client is None or job.op == "check-update":  # the server's own work (the warmer), a
+                        slice_ends = deadline                       # token holder's write: never stopped,
+                        continue                                    # nor counted against users
+                    reason = self._take_slow(client, running=True)
+                    if reason is None:
+                        promoted = True
+                        continue
                     log.warning("query passed the %g s time-slice with no room for slow work; stopping it "
                                 "(worker %s)", self.lanes.slow_after, worker.pid)
                     with self._lock:
                         self.preempted += 1
-                        if client is not None:  # varying the query must not buy another time-slice
-                            self._penalise(client)
+                        self._penalise(client)  # varying the query must not buy another time-slice
                     self._replace(worker)
                     raise Busy(f"the query ran longer than {self.lanes.slow_after:g} s and {reason}; "
                                "try again shortly")
-                promoted = True
-                answered = worker.conn.poll(max(0.0, limit - (time.monotonic() - started)))
-            if not answered:
-                self._remember_slow(shape)
-                log.warning("query stopped at the %g s limit; killing worker %s", limit, worker.pid)
-                self._replace(worker)
-                raise QueryTimeout(limit)
-            status, payload = worker.conn.recv()
+                message = worker.conn.recv()
+                if message[0] == "loaded":  # the worker reloaded the data first: the slice starts now
+                    slice_ends = time.monotonic() + self.lanes.slow_after
+                    continue
+                status, payload = message
+                break
         except (QueryTimeout, Busy):
             raise
         except (EOFError, OSError, ValueError) as exc:

@@ -103,3 +103,28 @@ def test_shallow_json_ld_still_validates(server):
                                                                 "Accept": "application/json"}, timeout=60)
     assert reply.status == 200, reply.text[:300]
     assert "conforms" in reply.json()
+
+
+def test_deep_update_is_refused_and_changes_nothing(fresh_store, tmp_path):
+    from conftest import start_server
+    token = "nesting-token-0123456789-abcdef"
+    (tmp_path / "token").write_text(token)
+    srv = start_server(["--store", fresh_store, "serve", "--token-file", tmp_path / "token", "--no-warm"])
+    try:
+        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+        def triples() -> int:
+            reply = get(srv.url + "/sparql", params={"query": count}, headers={"Accept": "application/json",
+                                                                               "Cache-Control": "no-cache"})
+            return int(reply.json()["results"]["bindings"][0]["n"]["value"])
+        before = triples()
+        update = (f"INSERT {{ GRAPH <{EX}g> {{ <{EX}a> <{SKOS}note> \"x\" }} }} WHERE {{ "
+                  + "{ " * DEEP + "}" * DEEP + " }")
+        reply = post(srv.url + "/update", data=update, timeout=60,
+                     headers={"Content-Type": "application/sparql-update", "Accept": "application/json",
+                              "Authorization": f"Bearer {token}"})
+        assert reply.status == 400, (reply.status, reply.text[:300])
+        assert "the update is nested" in reply.json()["message"]
+        assert triples() == before
+    finally:
+        srv.stop()
