@@ -44,6 +44,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from wsiskg.graph.sparqltext import check_nesting, tokens
@@ -493,8 +494,13 @@ def query_shape(job: Job) -> tuple | None:
     which parameters are bound (a named query is one shape whatever its arguments)."""
     if job.op != "query":
         return None
+    text = _blanked(job.sparql) if len(job.sparql) <= 65536 else _blank(job.sparql)
+    return (text, tuple(sorted(job.bindings or ())), tuple(job.default_graphs), tuple(job.named_graphs))
+
+
+def _blank(sparql: str) -> str:
     parts = []
-    for tok in tokens(job.sparql):
+    for tok in tokens(sparql):
         if tok.kind == "string":
             parts.append('""')
         elif tok.kind == "other" and tok.text.isdigit():
@@ -502,7 +508,10 @@ def query_shape(job: Job) -> tuple | None:
                 parts.append("0")
         else:
             parts.append(tok.text)
-    return (" ".join(parts), tuple(sorted(job.bindings or ())), tuple(job.default_graphs), tuple(job.named_graphs))
+    return " ".join(parts)
+
+
+_blanked = lru_cache(maxsize=512)(_blank)  # every request of a named query asks about the same text
 
 
 class Executor:
