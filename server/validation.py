@@ -91,8 +91,8 @@ def data_nesting_depth(data: bytes, fmt: str) -> tuple[int, int]:
         parser.StartElementHandler, parser.EndElementHandler = start, end
         try:
             parser.Parse(data, True)
-        except xml.parsers.expat.ExpatError:
-            pass  # not well-formed: the RDF/XML parser says where, as for any other syntax error
+        except (xml.parsers.expat.ExpatError, LookupError, ValueError):
+            pass  # not well-formed (or an unknown encoding): the RDF/XML parser says where, as for any other error
         return state["deepest"], state["where"]
     text = data.decode("utf-8", errors="replace")
     depth, where = nesting_depth(text)
