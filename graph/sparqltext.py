@@ -154,3 +154,48 @@ def _analyse(text: str) -> Analysis:
 
 
 _analyse_remembered = lru_cache(maxsize=256)(_analyse)
+
+
+# -- nesting depth ---------------------------------------------------------------------------------
+# Oxigraph's parsers and evaluator recurse once per level of nesting: about 3,000 levels of `{`, `(`
+# or `!` overflow a worker's stack (the worker dies, the client got a 500). Every text is measured
+# here before it reaches the engine; the one limit for queries, updates and posted RDF is MAX_NESTING.
+MAX_NESTING = 200
+_OPEN, _CLOSE = {"{", "(", "["}, {"}", ")", "]"}
+# prefix operators that nest their operand: `!!!x`, `- - -x`, `^^^p` (inverse paths)
+_UNARY = {"!", "-", "+", "^"}
+
+
+class TooDeep(ValueError):
+    """A text nested deeper than MAX_NESTING; the message says how deep, where, and the limit."""
+
+    def __init__(self, what: str, depth: int, line: int, column: int, limit: int = MAX_NESTING):
+        self.depth, self.line, self.column, self.limit = depth, line, column, limit
+        super().__init__(f"the {what} is nested {depth} levels deep at line {line}, column {column} "
+                         f"(brackets, parentheses and prefix operators such as ! count); the limit is {limit}")
+
+
+def nesting_depth(text: str) -> tuple[int, int]:
+    """The deepest nesting of a SPARQL (or Turtle) text and the offset where it is reached: open
+    brackets `{ ( [` plus a run of prefix operators `! - + ^` (strings, IRIs and comments skipped)."""
+    depth = run = deepest = where = 0
+    for tok in tokens(text):
+        if tok.kind == "other" and tok.text in _UNARY:
+            run += 1
+        else:
+            run = 0
+            if tok.kind == "other" and tok.text in _OPEN:
+                depth += 1
+            elif tok.kind == "other" and tok.text in _CLOSE:
+                depth = max(0, depth - 1)
+        if depth + run > deepest:
+            deepest, where = depth + run, tok.start
+    return deepest, where
+
+
+def check_nesting(text: str, what: str = "query", limit: int = MAX_NESTING) -> None:
+    """Raise `TooDeep` when `text` nests deeper than `limit`."""
+    depth, where = nesting_depth(text)
+    if depth > limit:
+        line = text.count("\n", 0, where) + 1
+        raise TooDeep(what, depth, line, where - (text.rfind("\n", 0, where) + 1) + 1, limit)

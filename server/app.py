@@ -1,6 +1,8 @@
 """The app factory and `serve`: Flask blueprints behind waitress (a production WSGI server).
 
-One log line per request: client, method, path, status, duration.
+One log line per request: client, method, path, status, duration. Each request's client address is
+known to the query pool (per-client limits on slow work), and `serve` bounds connections per client
+and request read time (guards.py) with limits sized from the machine.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from .backend import Backend
 from .cache import QueryFolderState, ResponseCache, Warmer
 from .config import ServerConfig, read_token
 from .context import Services
-from .errors import ApiError, register as register_errors
-from .guards import ServiceGuard
+from .errors import ApiError, error_response, register as register_errors
+from .executor import MemoryLimit, client_address
+from .guards import ServiceGuard, guard_connections, machine_limits
+from wsiskg.graph.sparqltext import TooDeep
 
 log = logging.getLogger("wsiskg.server")
 
@@ -52,6 +56,20 @@ class RequestLog:
                              path, status_holder.get("status", "-"), (time.perf_counter() - started) * 1000)
 
 
+class ClientAddress:
+    """WSGI middleware: the request's client address, for the query pool's per-client limits."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        token = client_address.set(environ.get("REMOTE_ADDR") or None)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            client_address.reset(token)
+
+
 def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["JSON_SORT_KEYS"] = False
@@ -62,6 +80,15 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
     for module in (sparql, queries, pages, validation, void, writes, reports):
         app.register_blueprint(module.bp)
     register_errors(app)
+
+    @app.errorhandler(TooDeep)
+    def _too_deep(exc: TooDeep):
+        return error_response(400, str(exc), line=exc.line, column=exc.column, depth=exc.depth, limit=exc.limit)
+
+    @app.errorhandler(MemoryLimit)
+    def _memory(exc: MemoryLimit):
+        return error_response(503, f"{exc}; narrow it (a more selective first pattern, fewer patterns joined, "
+                                   "no ORDER BY over everything)", memory_mb=exc.megabytes)
 
     @app.before_request
     def _limits():
@@ -101,13 +128,14 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
     queries = QueryFolderState(config.queries_dir)
     responses = ResponseCache(app.wsgi_app, lambda: (backend.key(), queries.state()),
                               max_bytes=config.cache_mb * 2 ** 20 // 2, max_request_bytes=config.max_query_bytes)
-    app.wsgi_app = responses
+    app.wsgi_app = ClientAddress(responses)
 
     @app.route("/health")
     def health():
         warmer = backend.warmer
         return {"status": "ok", "version": backend.version,
                 "cache": {"results": backend.results.entries.stats(), "responses": responses.entries.stats()},
+                "pool": backend.executor.stats(),
                 "warm": None if warmer is None else {"current": warmer.warmed_identity == backend.key(), **warmer.last}}
 
     return app
@@ -126,9 +154,11 @@ def _logging() -> logging.Logger:
 
 
 def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
-          token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=8, queries_dir=None,
+          token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=None, queries_dir=None,
           max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True,
-          allow_reference_writes=False, max_removal_share=0.10) -> None:
+          allow_reference_writes=False, max_removal_share=0.10,
+          worker_memory="auto", slow_after=2.0, reserve_workers=None, client_slow_queries=1,
+          connections_per_client=64, read_timeout=30.0, connection_limit=None) -> None:
     """Run the server until interrupted (the `wsiskg serve` command)."""
     import waitress
 
@@ -139,7 +169,16 @@ def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1"
                           workers=int(workers), max_query_bytes=int(max_query_bytes),
                           max_data_bytes=int(max_data_bytes), memory=memory, cache_mb=int(cache_mb), warm=bool(warm),
                           allow_reference_writes=bool(allow_reference_writes),
-                          max_removal_share=float(max_removal_share))
+                          max_removal_share=float(max_removal_share),
+                          worker_memory=worker_memory, slow_after=float(slow_after), reserve_workers=reserve_workers,
+                          client_slow_queries=int(client_slow_queries),
+                          connections_per_client=int(connections_per_client), read_timeout=float(read_timeout))
+    from .executor import parse_size
+    if worker_memory != "auto":
+        parse_size(worker_memory)  # a ValueError names the bad value before any worker starts
+    sized = machine_limits(config.workers)
+    threads = threads or sized["threads"]
+    connection_limit = connection_limit or sized["connection_limit"]
     if queries_dir:
         config.queries_dir = Path(queries_dir)
     backend = Backend(config)
@@ -152,12 +191,19 @@ def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1"
 
     signal.signal(signal.SIGTERM, _stop)
     where = f"remote endpoint {endpoint}" if endpoint else f"store {store_root}"
-    logger.info("serving %s on http://%s:%s/ (timeout %g s, %d rows, %d workers, writes %s)", where, host, port,
-                config.timeout, config.max_rows, config.workers, "on" if config.token else "off")
+    logger.info("serving %s on http://%s:%s/ (timeout %g s, %d rows, %d workers, writes %s; %d threads, "
+                "%d connections, %d per client, %g s to send a request)", where, host, port,
+                config.timeout, config.max_rows, config.workers, "on" if config.token else "off", threads,
+                connection_limit, config.connections_per_client, config.read_timeout)
     try:
-        waitress.serve(RequestLog(app, logger), host=host, port=port, threads=threads, ident="wsiskg",
-                       max_request_body_size=max(config.max_query_bytes, config.max_data_bytes) + 1024,
-                       channel_timeout=max(120, int(config.timeout) + 30), clear_untrusted_proxy_headers=True)
+        # poll, not select: select cannot watch more than 1,024 connections
+        server = waitress.create_server(
+            RequestLog(app, logger), host=host, port=port, threads=threads, ident="wsiskg",
+            max_request_body_size=max(config.max_query_bytes, config.max_data_bytes) + 1024,
+            channel_timeout=max(30, int(config.read_timeout)), cleanup_interval=1, asyncore_use_poll=True,
+            connection_limit=connection_limit, backlog=2048, clear_untrusted_proxy_headers=True)
+        guard_connections(server, config.connections_per_client, config.read_timeout)
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -19,9 +19,9 @@ from typing import Callable
 from wsiskg.graph import journal
 from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store, database_path, read_stamp
 
-from .cache import ResultCache
+from .cache import ResultCache, bypass, result_size
 from .config import ServerConfig
-from .executor import Executor, Job, WorkerSpec, current_key
+from .executor import Executor, Job, Lanes, WorkerSpec, current_key
 
 
 class Backend:
@@ -51,9 +51,11 @@ class Backend:
             self._snapshot()
         spec = WorkerSpec(store_root=None if config.remote else str(config.store_root), endpoint=config.endpoint,
                           timeout=config.timeout, memory=config.memory, memory_max_quads=config.memory_max_quads,
-                          workers=config.workers,
+                          workers=config.workers, worker_memory=config.worker_memory,
                           initial_version=self.version, initial_key=self.key())
-        self.executor = Executor(spec, size=config.workers, timeout=config.timeout)
+        self.executor = Executor(spec, size=config.workers, timeout=config.timeout,
+                                 lanes=Lanes(slow_after=config.slow_after, reserve=config.reserve_workers,
+                                             per_client=config.client_slow_queries))
 
     @property
     def writable(self) -> bool:
@@ -107,6 +109,12 @@ class Backend:
         identity = self.key()
         job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, identity)
         question = ResultCache.key(sparql, bindings, default_graphs, named_graphs, limit)
+        if self.executor.known_slow(job):  # asked alone: waiting for another asker would hold an HTTP thread
+            found = None if bypass.get() else self.results.entries.get(identity, question)
+            if found is None:
+                found = self.executor.run(job)
+                self.results.entries.put(identity, question, found, result_size(found))
+            return found
         return self.results.get_or_compute(identity, question, lambda: self.executor.run(job))
 
     def validate(self, data: bytes, data_format: str, merge_graph: str | None = None):

@@ -27,6 +27,13 @@ class ServerConfig:
     allow_reference_writes: bool = False  # let token holders write the ontology and reference graphs
     max_removal_share: float = 0.10  # a write removing more of the store needs ?confirm=large-removal
     write_wait: float = 5.0  # seconds a write waits for the store's write lock (a build) before 503
+    # a public endpoint's limits (issue 14; see executor.py and guards.py)
+    worker_memory: str = "auto"  # memory a query may use beyond its worker's copy of the data: auto | none | 2G
+    slow_after: float = 2.0  # a query running longer is slow work (the pool's time-slice), seconds
+    reserve_workers: int | None = None  # workers slow work may not take (None: 1 when there are 2 or more)
+    client_slow_queries: int = 1  # slow queries one client address may run at once
+    connections_per_client: int = 64  # open connections one client address may hold
+    read_timeout: float = 30.0  # seconds a client may take to send a whole request (headers and body)
 
     @property
     def remote(self) -> bool:

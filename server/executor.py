@@ -14,22 +14,45 @@ read-write handle the server keeps for writes) and copies it into memory when it
 identity (the database folder in use and the version after the server's last write); a worker
 whose copy is older reloads before answering. Remote mode: workers query the endpoint through
 `RemoteStore`.
+
+A public endpoint must survive hostile queries (issue 14), so the pool also bounds:
+- memory: each worker runs under an OS limit (RLIMIT_DATA) set after it has loaded its copy of the
+  data; a query that needs more makes the engine's allocation fail, the worker dies, the client gets
+  `MemoryLimit` (503) and a fresh worker takes its place;
+- capacity: queries known to be slow (their shape passed the time-slice before) start only while
+  fewer than `size - reserve` workers run slow work and their client runs fewer than `per_client`;
+  otherwise they are refused at once (503 with Retry-After), never queued. Any other query starts on
+  any idle worker, and when it passes the time-slice it becomes slow work: it keeps running if there
+  is room for it, and is stopped (its worker replaced) if there is not; its client's queries then all
+  count as slow for a while (a new query text does not buy another time-slice). So `reserve`
+  workers are free within one time-slice for quick queries. The server's own work (the warmer) and
+  token holders' update checks are never stopped for want of room, nor counted as users' slow work. A slow query with no room may
+  wait in a short line (`Lanes.waiting`, one place per client); beyond it, 503 at once;
+- nesting: a query nested deeper than the engine's parser can take (graph/sparqltext.py) is refused
+  before it is sent.
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+from wsiskg.graph.sparqltext import check_nesting, tokens
 
 log = logging.getLogger("wsiskg.server")
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
+RESTART_WAIT = 10.0  # a slow query in line may wait at least this long (a worker restart takes ~3 s)
 
 
 class ExecutorError(Exception):
@@ -43,7 +66,13 @@ class QueryTimeout(ExecutorError):
 
 
 class Busy(ExecutorError):
-    pass
+    """No capacity for this query now: refused at once, the client should retry shortly."""
+
+
+class MemoryLimit(ExecutorError):
+    def __init__(self, megabytes: int):
+        self.megabytes = megabytes
+        super().__init__(f"the query needed more than {megabytes} MB of memory and was stopped")
 
 
 class WorkerCrashed(ExecutorError):
@@ -78,6 +107,7 @@ class WorkerSpec:
     workers: int = 2  # how many workers will each hold a copy (for the memory check)
     initial_version: int | None = None  # the version the server knows at start (None: no writes)
     initial_key: tuple | None = None  # the data to open first (Backend.key()); None: current_key(...)
+    worker_memory: str = "auto"  # memory a query may use beyond the worker's copy: "auto", "none", "2G", "512M"
 
 
 @dataclass
@@ -315,6 +345,65 @@ def fits_in_memory(quads: int, spec: WorkerSpec) -> bool:
     return free is None or quads * BYTES_PER_QUAD * spec.workers <= free // 2
 
 
+def parse_size(text: str) -> int | None:
+    """Bytes for "2G", "512M", "300k", "1073741824"; None for "none"/"0" (no limit). ValueError otherwise."""
+    value = text.strip().lower()
+    if value in ("none", "0", "off", "unlimited"):
+        return None
+    units = {"k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30, "t": 2 ** 40}
+    number, unit = (value[:-1], value[-1]) if value[-1:] in units else (value.removesuffix("b"), "")
+    if number.endswith("b") or not number:
+        number = number.removesuffix("b")
+    try:
+        size = float(number) * units.get(unit, 1)
+    except ValueError:
+        raise ValueError(f"cannot read the memory size {text!r}: write e.g. 2G, 512M or auto") from None
+    if size < 64 * 2 ** 20:
+        raise ValueError(f"a worker memory limit of {text!r} is too small: give at least 64M")
+    return int(size)
+
+
+WORKER_MEMORY_DEFAULT = 2 * 2 ** 30  # what one query may use beyond the worker's copy of the data
+
+
+def memory_budget(setting: str, workers: int) -> int | None:
+    """Bytes one worker's queries may use beyond its copy of the data: `--worker-memory`, or for "auto"
+    2 GB, less on a machine where every worker at once would not fit in half the memory free now."""
+    if setting != "auto":
+        return parse_size(setting)
+    free = available_memory()
+    if free is None:
+        return WORKER_MEMORY_DEFAULT
+    return max(256 * 2 ** 20, min(WORKER_MEMORY_DEFAULT, free // 2 // max(1, workers)))
+
+
+def _data_size() -> int:
+    """This process's data segment (VmData: what RLIMIT_DATA counts), bytes."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def limit_memory(budget: int | None) -> int | None:
+    """Cap this worker at its present data size plus `budget` (RLIMIT_DATA; soft, so a reload can lift it).
+
+    Measured (pyoxigraph 0.5): RLIMIT_AS and RLIMIT_DATA both stop the engine's allocations, in memory
+    and on disk (RocksDB reads files, it does not map them writable); RLIMIT_AS also counts address space
+    reserved but never used (VmSize 390 MB for 50 MB resident), so RLIMIT_DATA is the closer measure.
+    The engine aborts the process when an allocation fails: the pool sees SIGABRT."""
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if budget is None:
+        resource.setrlimit(resource.RLIMIT_DATA, (hard, hard))
+        return None
+    cap = _data_size() + budget
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    return cap
+
+
 def current_key(store_root: str | None, version: int | None) -> tuple | None:
     """The identity of the data in use: the database folder `current` points to, and a version."""
     if not store_root:
@@ -324,12 +413,16 @@ def current_key(store_root: str | None, version: int | None) -> tuple | None:
 
 def worker_main(conn, spec: WorkerSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
+    os.environ["RUST_BACKTRACE"] = "0"  # an allocation refused at the memory limit: one line in the log, not 30
     from wsiskg.graph.store import QuerySyntaxError, StoreError
     from wsiskg.graph.validate import EntryError
     state = _WorkerState(spec)
+    budget = memory_budget(spec.worker_memory, spec.workers)
     try:
         state.open(spec.initial_key or current_key(spec.store_root, spec.initial_version))
-        conn.send(("ready", {"pid": os.getpid(), "in_memory": state.in_memory}))
+        limit_memory(budget)
+        conn.send(("ready", {"pid": os.getpid(), "in_memory": state.in_memory,
+                             "memory_mb": None if budget is None else budget // 2 ** 20}))
     except StoreError as exc:
         conn.send(("ready", {"pid": os.getpid(), "error": str(exc)}))
     except Exception as exc:  # a bug: report it, keep serving (each job retries the open)
@@ -342,7 +435,15 @@ def worker_main(conn, spec: WorkerSpec) -> None:
         if job is None:
             return
         try:
+            if job.key != state.key and not spec.endpoint:  # new data: reload first (the copy needs room)
+                limit_memory(None)
+                state.open(job.key)
+                limit_memory(budget)
+                conn.send(("loaded", None))  # the time-slice counts the query, not the reload
             reply = ("ok", state.run(job))
+        except MemoryError:
+            conn.send(("memory", None))  # Python's own allocations failed: this process may be damaged
+            return
         except QuerySyntaxError as exc:
             reply = ("syntax", str(exc))
         except EntryError as exc:
@@ -388,23 +489,83 @@ class _Worker:
             pass
 
 
-class Executor:
-    """Runs `Job`s in `size` worker processes with a deadline each."""
+class _Reconsider(Exception):
+    """A query became known as slow work while it waited for a worker."""
 
-    def __init__(self, spec: WorkerSpec, size: int = 2, timeout: float = 30.0):
+
+# The client a job is run for (its address), set by the HTTP layer; None: the server itself (warmer).
+client_address: contextvars.ContextVar[str | None] = contextvars.ContextVar("wsiskg_client", default=None)
+
+
+@dataclass
+class Lanes:
+    """How the pool shares its workers between quick and slow queries (see the module docstring)."""
+
+    slow_after: float = 2.0  # the time-slice: a query running longer is slow work
+    reserve: int | None = None  # workers slow work may never take (None: 1 when there are 2 or more)
+    per_client: int = 1  # slow queries one client address may run at once
+    remembered: int = 4096  # query shapes remembered as slow
+    waiting: int = 4  # slow queries that may wait for room (one per client); more are refused at once
+    penalty: float = 30.0  # seconds a client whose query was stopped for want of room counts as slow
+
+
+def query_shape(job: Job) -> tuple | None:
+    """What the cost of a query depends on, roughly: its text with literals and numbers blanked, and
+    which parameters are bound (a named query is one shape whatever its arguments)."""
+    if job.op != "query":
+        return None
+    text = _blanked(job.sparql) if len(job.sparql) <= 65536 else _blank(job.sparql)
+    return (text, tuple(sorted(job.bindings or ())), tuple(job.default_graphs), tuple(job.named_graphs))
+
+
+def _blank(sparql: str) -> str:
+    parts = []
+    for tok in tokens(sparql):
+        if tok.kind == "string":
+            parts.append('""')
+        elif tok.kind == "other" and tok.text.isdigit():
+            if not parts or parts[-1] != "0":
+                parts.append("0")
+        else:
+            parts.append(tok.text)
+    return " ".join(parts)
+
+
+_blanked = lru_cache(maxsize=512)(_blank)  # every request of a named query asks about the same text
+
+
+class Executor:
+    """Runs `Job`s in `size` worker processes with a deadline each, fairly (see the module docstring)."""
+
+    def __init__(self, spec: WorkerSpec, size: int = 2, timeout: float = 30.0, lanes: Lanes | None = None):
         self.spec = spec
         self.size = max(1, size)
         self.timeout = timeout
+        self.lanes = lanes or Lanes()
+        self.reserve = min(self.size - 1, 1 if self.lanes.reserve is None else max(0, self.lanes.reserve))
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # a worker became ready, or slow work ended
         self._workers: set[_Worker] = set()
+        self._ready: set[_Worker] = set()  # started and able to take work (busy or idle)
+        self._starting = 0  # workers on their way
+        self._slow_running = 0
+        self._slow_by_client: dict[str, int] = {}
+        self._slow_shapes: OrderedDict[tuple, None] = OrderedDict()
+        self._slow_waiting: list[str | None] = []  # clients whose slow query waits for room
+        self._penalty: dict[str, float] = {}  # client -> until when its queries all count as slow
+        self.memory_mb: int | None = None  # the per-worker budget the workers report
+        self.refused = 0  # slow queries refused for want of room (for /health)
+        self.preempted = 0  # queries stopped at the time-slice for want of room
         self._closed = False
         for _ in range(self.size):
             self._start_async()
 
     # workers come and go
     def _start_async(self) -> None:
+        with self._lock:
+            self._starting += 1
         threading.Thread(target=self._start_one, name="wsiskg-worker-start", daemon=True).start()
 
     def _start_one(self) -> None:
@@ -422,12 +583,21 @@ class Executor:
                     if info.get("error"):
                         log.warning("query worker %s could not open the data yet: %s", worker.pid, info["error"])
                     else:
-                        log.info("query worker %s ready (%s)", worker.pid,
+                        log.info("query worker %s ready (%s, %s)", worker.pid,
                                  "in memory" if info.get("in_memory") else
-                                 ("remote endpoint" if self.spec.endpoint else "on disk"))
+                                 ("remote endpoint" if self.spec.endpoint else "on disk"),
+                                 "no memory limit" if info.get("memory_mb") is None else
+                                 f"queries may use {info['memory_mb']} MB")
+                    self.memory_mb = info.get("memory_mb")
                     if self._closed:
                         self._discard(worker)
+                        with self._lock:
+                            self._starting -= 1
                         return
+                    with self._changed:
+                        self._ready.add(worker)
+                        self._starting -= 1
+                        self._changed.notify_all()
                     self._idle.put(worker)
                     return
             log.error("query worker %s did not start; retrying", worker.pid)
@@ -436,6 +606,8 @@ class Executor:
             time.sleep(min(30.0, 0.5 * 2 ** attempt))
 
     def _discard(self, worker: _Worker, kill: bool = True) -> None:
+        with self._lock:
+            self._ready.discard(worker)
         worker.stop(kill=kill)
         with self._lock:
             self._workers.discard(worker)
@@ -450,12 +622,120 @@ class Executor:
         with self._lock:
             return sorted(w.pid for w in self._workers)
 
+    # slow work: who may run it
+    def _room_for_slow(self, client: str | None, running: bool = False) -> str | None:
+        """Why one more slow query cannot run now (None: it can). Called with the lock held. A query
+        that would start counts only ready workers (one restarting is not there to be kept for quick
+        queries); one already running is not stopped for a restart elsewhere."""
+        room = (self.size if running else len(self._ready)) - self.reserve
+        if self._slow_running >= room:
+            return (f"the server is busy with long queries ({self._slow_running} running; {room} at a time, "
+                    f"{self.reserve} worker(s) kept for quick ones)")
+        if client is not None and self._slow_by_client.get(client, 0) >= self.lanes.per_client:
+            return (f"this client already has {self._slow_by_client[client]} long query(ies) running "
+                    f"(at most {self.lanes.per_client} at a time)")
+        return None
+
+    def _take_slow(self, client: str | None, wait: float = 0.0, running: bool = False) -> str | None:
+        """Count one more slow query for `client`, or say why not. With no room now, a query may wait up
+        to `wait` s in a short line (`Lanes.waiting` places, one per client, none for a client already
+        running its share): a few slow queries queue, an attack's many are refused at once."""
+        deadline = time.monotonic() + wait
+        waiting = False
+        with self._changed:
+            try:
+                while True:
+                    reason = self._room_for_slow(client, running)
+                    if reason is None:
+                        self._slow_running += 1
+                        if client is not None:
+                            self._slow_by_client[client] = self._slow_by_client.get(client, 0) + 1
+                        return None
+                    remaining = deadline - time.monotonic()
+                    if not waiting:
+                        if (remaining <= 0 or self._closed or len(self._slow_waiting) >= self.lanes.waiting
+                                or (client is not None and (client in self._slow_waiting or self._slow_by_client.get(
+                                    client, 0) >= self.lanes.per_client))):
+                            self.refused += 1
+                            return reason
+                        waiting = True
+                        self._slow_waiting.append(client)
+                    elif remaining <= 0 or self._closed:
+                        self.refused += 1
+                        return reason
+                    self._changed.wait(min(remaining, 1.0))
+            finally:
+                if waiting:
+                    self._slow_waiting.remove(client)
+
+    def _release_slow(self, client: str | None) -> None:
+        with self._changed:
+            self._changed.notify_all()
+            self._slow_running -= 1
+            if client is not None:
+                left = self._slow_by_client.get(client, 1) - 1
+                if left > 0:
+                    self._slow_by_client[client] = left
+                else:
+                    self._slow_by_client.pop(client, None)
+
+    def _remember_slow(self, shape: tuple | None) -> None:
+        if shape is None:
+            return
+        with self._lock:
+            self._slow_shapes[shape] = None
+            self._slow_shapes.move_to_end(shape)
+            while len(self._slow_shapes) > self.lanes.remembered:
+                self._slow_shapes.popitem(last=False)
+
+    def _penalise(self, client: str) -> None:
+        """For a while, treat everything `client` asks as slow work (called with the lock held)."""
+        now = time.monotonic()
+        self._penalty = {c: t for c, t in self._penalty.items() if t > now}
+        self._penalty[client] = now + self.lanes.penalty
+
+    def known_slow(self, job: Job) -> bool:
+        shape = query_shape(job)
+        with self._lock:
+            return shape is not None and shape in self._slow_shapes
+
     # the one entry point
     def run(self, job: Job, timeout: float | None = None):
-        """The job's `Result`; raises QuerySyntaxError, StoreError, QueryTimeout, Busy, WorkerCrashed."""
-        from wsiskg.graph.store import QuerySyntaxError, StoreError
+        """The job's `Result`; raises QuerySyntaxError, StoreError, QueryTimeout, Busy, MemoryLimit,
+        WorkerCrashed, TooDeep (graph/sparqltext.py)."""
+        if job.op in ("query", "check-update"):
+            check_nesting(job.sparql, "query" if job.op == "query" else "update")
         limit = self.timeout if timeout is None else timeout
-        wait_until = time.monotonic() + limit
+        client = client_address.get()
+        shape = query_shape(job)
+        slow = False
+        if self._counts_as_slow(shape, client):
+            reason = self._take_slow(client, wait=max(limit, RESTART_WAIT))
+            if reason is not None:
+                raise Busy(f"this query ran long before and {reason}; try again shortly")
+            slow = True
+        try:
+            try:
+                return self._run(job, limit, client, shape, slow)
+            except _Reconsider:  # found slow while it waited for a worker: admit it as slow work
+                reason = self._take_slow(client, wait=max(limit, RESTART_WAIT))
+                if reason is not None:
+                    raise Busy(f"this query ran long before and {reason}; try again shortly") from None
+                slow = True
+                return self._run(job, limit, client, shape, slow)
+        finally:
+            if slow:
+                self._release_slow(client)
+
+    def _counts_as_slow(self, shape: tuple | None, client: str | None) -> bool:
+        with self._lock:
+            return ((client is not None and self._penalty.get(client, 0.0) > time.monotonic())
+                    or (shape is not None and shape in self._slow_shapes))
+
+    def _run(self, job: Job, limit: float, client: str | None, shape: tuple | None, slow: bool):
+        from wsiskg.graph.store import QuerySyntaxError, StoreError
+        # a slow query waits for a worker no longer than a quick one takes to free one
+        wait_until = time.monotonic() + (min(limit, self.lanes.slow_after) if slow else limit)
         while True:
             remaining = wait_until - time.monotonic()
             if remaining <= 0 or self._closed:
@@ -468,22 +748,73 @@ class Executor:
                 break
             log.error("query worker %s had died; replacing it", worker.pid)
             self._replace(worker)
+        if not slow and self._counts_as_slow(shape, client):
+            self._idle.put(worker)
+            raise _Reconsider()
+        promoted = False
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(limit):
-                log.warning("query stopped at the %g s limit; killing worker %s", limit, worker.pid)
-                self._replace(worker)
-                raise QueryTimeout(limit)
-            status, payload = worker.conn.recv()
-        except QueryTimeout:
+            started = time.monotonic()
+            deadline = started + limit
+            slice_ends = started + self.lanes.slow_after
+            while True:
+                sliced = not slow and not promoted and slice_ends < deadline
+                if not worker.conn.poll(max(0.0, (slice_ends if sliced else deadline) - time.monotonic())):
+                    if not sliced:
+                        self._remember_slow(shape)
+                        log.warning("query stopped at the %g s limit; killing worker %s", limit, worker.pid)
+                        self._replace(worker)
+                        raise QueryTimeout(limit)
+                    # past the time-slice: this is slow work now, and runs on only if there is room for it
+                    self._remember_slow(shape)
+                    if client is None or job.op == "check-update":  # the server's own work (the warmer), a
+                        slice_ends = deadline                       # token holder's write: never stopped,
+                        continue                                    # nor counted against users
+                    reason = self._take_slow(client, running=True)
+                    if reason is None:
+                        promoted = True
+                        continue
+                    log.warning("query passed the %g s time-slice with no room for slow work; stopping it "
+                                "(worker %s)", self.lanes.slow_after, worker.pid)
+                    with self._lock:
+                        self.preempted += 1
+                        self._penalise(client)  # varying the query must not buy another time-slice
+                    self._replace(worker)
+                    raise Busy(f"the query ran longer than {self.lanes.slow_after:g} s and {reason}; "
+                               "try again shortly")
+                message = worker.conn.recv()
+                if message[0] == "loaded":  # the worker reloaded the data first: the slice starts now
+                    slice_ends = time.monotonic() + self.lanes.slow_after
+                    continue
+                status, payload = message
+                break
+        except (QueryTimeout, Busy):
             raise
         except (EOFError, OSError, ValueError) as exc:
-            log.error("query worker %s failed: %s", worker.pid, exc)
+            worker.process.join(timeout=2)
+            code = worker.process.exitcode
             self._replace(worker)
+            if code == -signal.SIGABRT and self.memory_mb is not None:
+                # the engine aborts when an allocation fails: the worker met its memory limit
+                self._remember_slow(shape)
+                if client is not None:
+                    with self._lock:
+                        self._penalise(client)
+                log.warning("query stopped at the worker memory limit (%d MB); worker %s replaced",
+                            self.memory_mb, worker.pid)
+                raise MemoryLimit(self.memory_mb) from None
+            log.error("query worker %s failed: %s (exit code %s)", worker.pid, exc, code)
             raise WorkerCrashed("a query worker stopped unexpectedly") from None
         except BaseException:
             self._replace(worker)
             raise
+        finally:
+            if promoted:
+                self._release_slow(client)
+        if status == "memory":
+            self._remember_slow(shape)
+            self._replace(worker)
+            raise MemoryLimit(self.memory_mb or 0)
         self._idle.put(worker)
         if status == "ok":
             return payload
@@ -496,6 +827,12 @@ class Executor:
         if status == "rejected":
             raise UpdateRejected(payload)
         raise QueryFailed(payload)
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {"workers": self.size, "ready": len(self._ready), "reserved_for_quick": self.reserve,
+                    "slow_running": self._slow_running, "slow_refused": self.refused, "preempted": self.preempted,
+                    "slow_shapes": len(self._slow_shapes), "memory_mb": self.memory_mb}
 
     def close(self) -> None:
         self._closed = True

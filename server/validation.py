@@ -12,6 +12,7 @@ from flask import Blueprint, Response, json, request
 
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.results import serialize
+from wsiskg.graph.sparqltext import MAX_NESTING, nesting_depth
 from wsiskg.graph.store import Result
 
 from .context import services
@@ -42,6 +43,7 @@ def read_rdf_body() -> tuple[bytes, str]:
         data = request.form.get("data", "").encode("utf-8")
         if not data.strip():
             raise ApiError(400, "the form's data field is empty: paste the RDF to check")
+        check_data_nesting(data, fmt)
         return data, fmt
     fmt = RDF_BODIES.get(request.mimetype)
     if fmt is None:
@@ -53,7 +55,58 @@ def read_rdf_body() -> tuple[bytes, str]:
     if fmt == "xml" and re.search(rb"<!ENTITY", data, re.IGNORECASE):
         # nested entities expand exponentially (a "billion laughs" ran until the deadline killed the worker)
         raise ApiError(400, "RDF/XML with entity declarations (<!ENTITY ...>) is not accepted: expand them first")
+    check_data_nesting(data, fmt)
     return data, fmt
+
+
+_JSON_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def data_nesting_depth(data: bytes, fmt: str) -> tuple[int, int]:
+    """The deepest nesting of posted RDF and the byte offset where it is reached: JSON objects and
+    arrays (JSON-LD), elements (RDF/XML), blank-node brackets and collections (Turtle, N-Triples)."""
+    if fmt == "json-ld":
+        depth = deepest = where = 0
+        for match in _JSON_STRUCTURE.finditer(data):
+            char = match.group()
+            if char in (b"{", b"["):
+                depth += 1
+                if depth > deepest:
+                    deepest, where = depth, match.start()
+            elif char in (b"}", b"]"):
+                depth -= 1
+        return deepest, where
+    if fmt == "xml":  # expat is not recursive: it measures what would overflow a recursive reader
+        import xml.parsers.expat
+        parser = xml.parsers.expat.ParserCreate()
+        state = {"depth": 0, "deepest": 0, "where": 0}
+
+        def start(name, attrs):
+            state["depth"] += 1
+            if state["depth"] > state["deepest"]:
+                state["deepest"], state["where"] = state["depth"], parser.CurrentByteIndex
+
+        def end(name):
+            state["depth"] -= 1
+        parser.StartElementHandler, parser.EndElementHandler = start, end
+        try:
+            parser.Parse(data, True)
+        except (xml.parsers.expat.ExpatError, LookupError, ValueError):
+            pass  # not well-formed (or an unknown encoding): the RDF/XML parser says where, as for any other error
+        return state["deepest"], state["where"]
+    text = data.decode("utf-8", errors="replace")
+    depth, where = nesting_depth(text)
+    return depth, len(text[:where].encode("utf-8"))
+
+
+def check_data_nesting(data: bytes, fmt: str) -> None:
+    """400 for posted RDF nested deeper than the engine's parsers can take (graph/sparqltext.py MAX_NESTING)."""
+    depth, where = data_nesting_depth(data, fmt)
+    if depth > MAX_NESTING:
+        line = data.count(b"\n", 0, where) + 1
+        column = where - (data.rfind(b"\n", 0, where) + 1) + 1
+        raise ApiError(400, f"the posted RDF is nested {depth} levels deep at line {line}, column {column}; "
+                            f"the limit is {MAX_NESTING}", line=line, column=column, depth=depth, limit=MAX_NESTING)
 
 
 def checked(data: bytes, fmt: str, merge_graph: str | None = None):

@@ -37,8 +37,9 @@ def stoppable(built_store, tmp_path_factory):
     root = work / "store"
     shutil.copytree(built_store, root, symlinks=True)
     (work / "token").write_text(TOKEN)
+    # no worker kept for quick queries and no per-client cap (issue 14.2): runaways may take every worker
     srv = start_server(["--store", root, "serve", "--timeout", TIMEOUT, "--workers", "2",
-                        "--token-file", work / "token"])
+                        "--reserve-workers", "0", "--client-slow-queries", "4", "--token-file", work / "token"])
     yield srv
     srv.stop()
 
