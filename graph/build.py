@@ -67,11 +67,24 @@ def _graphs_to_load(ontology: Graph, reference: Graph, entries: dict, kept_graph
         yield graph_iri, data
 
 
+def resolution_texts() -> list:
+    """(graph IRI, graph, file) of the GA's texts and their mandates (graph/texts.py); a text the
+    parser cannot read fails the build with its file and line, before anything is stored."""
+    from .resolutions import ParseError
+    from .texts import text_graphs
+    try:
+        return list(text_graphs())
+    except ParseError as exc:
+        raise BuildFailed(errors=[EntryError(exc.reason, exc.file, exc.line)]) from None
+
+
 def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     """Link computations run after the entries are loaded; each returns {graph IRI: N-Triples}."""
     from .link import link_documents
+    from .mandates import link_addressees
     from .similarity import compute as similarity
-    return [link_documents, similarity]
+    from .texts import link_resolutions
+    return [link_documents, similarity, link_addressees, link_resolutions]
 
 
 BUILD_LOCK_WAIT = 120.0  # seconds a build waits for a running write (an ingest, a server's write) to end
@@ -123,8 +136,8 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
     kept = kept_graph_files(store_root)
     api_writes = journal.entries(store_root, upto=restore_to)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
-             *(["kept graphs"] if kept else []), "loading", "links", *(["journal"] if api_writes else []),
-             "validation", "similarity index"]
+             *(["kept graphs"] if kept else []), "resolutions", "loading", "links",
+             *(["journal"] if api_writes else []), "validation", "similarity index"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -161,8 +174,12 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
                 raise BuildFailed(errors=[exc]) from None
             kept_graphs[graph_iri] = (g, path, data)
 
+        tick("resolutions")
+        texts = resolution_texts()
+
         tick("loading")
         store.bulk_load(_graphs_to_load(ontology, reference, entries, kept_graphs))
+        store.bulk_load((graph_iri, _ntriples(g)) for graph_iri, g, _ in texts)
         tick("links")
         for linker in (default_linkers() if linkers is None else linkers):
             store.bulk_load(linker(store).items())
@@ -179,6 +196,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         to_validate = [Entry(reference, "", "reference data", whole=True),
                        *(Entry(g, text, str(path)) for g, text, path in entries.values()),
                        *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values()),
+                       *(Entry(g, "", file) for _, g, file in texts),
                        *replayed]
         report = Report(validate_entries(to_validate, store, workers=available_cpus()))
         if not report.conforms:

@@ -137,7 +137,7 @@ def gdc(g: Graph, folder: Path) -> None:
     objectives = {}
     for row in read_table("gdc_objectives.csv", folder):
         obj = URIRef(ns.entity("gdc", "objective", row["number"]))
-        objectives[row["id"]] = obj
+        objectives[row["number"]] = obj
         g.add((obj, RDF.type, WSIS.GDCObjective))
         g.add((obj, RDF.type, SKOS.Concept))
         g.add((obj, SKOS.inScheme, scheme))
@@ -148,25 +148,9 @@ def gdc(g: Graph, folder: Path) -> None:
         _web_page(g, obj, row)
         for src in row["source"].split(" ; "):
             g.add((obj, DCTERMS.source, _iri_or_literal(src)))
-    for row in read_table("gdc_commitments.csv", folder):
-        para = URIRef(ns.entity("gdc", "paragraph", row["paragraph"] + row["subparagraph"]))
-        notation = row["paragraph"] + (f"({row['subparagraph']})" if row["subparagraph"] else "")
-        g.add((para, RDF.type, WSIS.GDCCommitment))
-        g.add((para, RDF.type, SKOS.Concept))
-        g.add((para, SKOS.inScheme, scheme))
-        g.add((para, SKOS.notation, Literal(notation)))
-        g.add((para, SKOS.prefLabel, Literal(f"GDC paragraph {notation}", lang="en")))
-        g.add((para, WSIS.text, Literal(row["text_en"], lang="en")))
-        g.add((para, WSIS.paragraphKind, Literal(row["kind"])))
-        if row["section"]:
-            g.add((para, WSIS.sourceSection, Literal(row["section"])))
-        if row["objective"]:
-            g.add((para, SKOS.broader, objectives[row["objective"]]))
-        for tag in re.findall(r"\d+(?:\.\w+)?", row["sdg_tags"]):
-            g.add((para, WSIS.supportsSDG, URIRef(ns.SDG + tag)))
-        g.add((para, WSIS.verification, Literal(row["verification"])))
-        _web_page(g, para, row)
-        g.add((para, DCTERMS.source, _iri_or_literal(row["source"])))
+    # Every paragraph and lettered item, parsed from the official text (graph/texts.py).
+    from .texts import gdc_paragraphs
+    gdc_paragraphs(g, scheme, objectives)
 
 
 def un_entities(g: Graph, folder: Path) -> None:

@@ -91,11 +91,20 @@ def matrix_goal_pairs() -> dict[tuple[str, str], set[str]]:
 
 
 def gdc_paragraph_objectives() -> dict[str, str | None]:
-    """GDC paragraph IRI -> objective IRI (None for the preamble), from the GDC tables."""
-    numbers = {row["id"]: row["number"] for row in table("gdc_objectives.csv")}
-    return {ID + "gdc/paragraph/" + row["paragraph"] + row["subparagraph"]:
-            (ID + "gdc/objective/" + numbers[row["objective"]]) if row["objective"] else None
-            for row in table("gdc_commitments.csv")}
+    """GDC paragraph IRI -> objective IRI (None outside the objectives), from the official text."""
+    from wsiskg.graph.texts import gdc_annex, gdc_objective
+    return {ID + "gdc/paragraph/" + p.slug: (ID + "gdc/objective/" + gdc_objective(p)) if gdc_objective(p) else None
+            for p in gdc_annex().paragraphs}
+
+
+def gdc_sdg_tags() -> dict[str, set[str] | str]:
+    """GDC paragraph IRI -> the goals of its printed SDG tag ("all" for "(all SDGs)")."""
+    from wsiskg.graph.texts import gdc_annex, sdg_tag
+    tags = {}
+    for p in gdc_annex().paragraphs:
+        tag = sdg_tag(p.text) or ""
+        tags[ID + "gdc/paragraph/" + p.slug] = "all" if tag.startswith("all") else {SDG + n for n in re.findall(r"\d+", tag)}
+    return tags
 
 
 def un_ids_to_iris() -> dict[str, str]:
@@ -296,12 +305,11 @@ def test_gdc_gaps_lists_paragraphs_nothing_connects(built_store):
     gdcs = curated(WSIS.relatesToGDC)
     related = {gdc for targets in gdcs.values() for gdc in targets}
     matrix_goals = {SDG + row["sdg_goal"] for row in matrix_rows()}
-    tags = {ID + "gdc/paragraph/" + row["paragraph"] + row["subparagraph"]:
-            {SDG + t.split(".")[0] for t in re.findall(r"\d+(?:\.\w+)?", row["sdg_tags"])}
-            for row in table("gdc_commitments.csv")}
+    tags = gdc_sdg_tags()
     # the linker never links to paragraphs, so a paragraph no curated statement relates to, whose SDG
-    # tags meet no goal of the matrix, has no Action Line home
-    homeless = {p for p in paragraph_objective if p not in related and not (tags[p] & matrix_goals)}
+    # tags meet no goal of the matrix (and are not "all SDGs"), has no Action Line home
+    homeless = {p for p in paragraph_objective
+                if p not in related and tags[p] != "all" and not (tags[p] & matrix_goals)}
     assert homeless
     rows = run(built_store, "gdc-gaps")
     by_iri = {r["gdc"]: r for r in rows}
