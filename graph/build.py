@@ -20,7 +20,7 @@ from rdflib import Graph
 
 from . import journal
 from . import namespaces as ns
-from . import simindex
+from . import simindex, unbis
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
@@ -61,6 +61,7 @@ def _graphs_to_load(ontology: Graph, reference: Graph, entries: dict, kept_graph
     as they are loaded (not all held as text at once); kept graphs load the very bytes that were checked."""
     yield ns.GRAPH_ONTOLOGY, _ntriples(ontology)
     yield ns.GRAPH_REFERENCE, _ntriples(reference)
+    yield from unbis.graphs_to_load()  # the UNBIS Thesaurus and our themes' mapping, id:graph/unbis
     for slug, (g, _, _) in entries.items():
         yield ns.doc_graph(slug), _ntriples(g)
     for graph_iri, (_, _, data) in kept_graphs.items():
@@ -146,7 +147,11 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         tick("ontology")
         ontology = ontology_graph()
         tick("reference data")
-        reference = reference_graph()
+        try:
+            reference = reference_graph()
+            unbis.theme_mapping()  # read (and checked) here, so a bad row fails before anything is loaded
+        except EntryError as exc:  # a reference table row that cannot become RDF, with its file and line
+            raise BuildFailed(errors=[exc]) from None
 
         entries, errors = {}, []
         for slug, path in files.items():
@@ -193,7 +198,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
                 restore_datatypes(reference)
 
         tick("validation")
-        to_validate = [Entry(reference, "", "reference data", whole=True),
+        to_validate = [Entry(reference, "", "reference data", whole=True), *unbis.entries_to_validate(),
                        *(Entry(g, text, str(path)) for g, text, path in entries.values()),
                        *(Entry(g, "", str(path)) for g, path, _ in kept_graphs.values()),
                        *(Entry(g, "", file) for _, g, file in texts),

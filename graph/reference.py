@@ -181,6 +181,9 @@ def un_entities(g: Graph, folder: Path) -> None:
         parent = row["parent_or_host"]
         if parent in ids and not is_process:
             g.add((iri, ORG.subOrganizationOf, org_iri(parent)))
+    # The UN System Chart's entities, principal organs and parents (graph/unsystem.py).
+    from .unsystem import un_system_chart
+    un_system_chart(g, folder)
 
 
 def sdg(g: Graph, folder: Path) -> None:

@@ -298,6 +298,30 @@ def test_actionline_gdc_coverage_counts_the_curated_statements_exactly(built_sto
     assert row["objectiveLabel"] and row["actionLineLabel"] and row["exampleText"]
 
 
+def test_actionline_gdc_coverage_lists_the_paragraphs_cited(built_store):
+    """Issue 16.6: the `paragraphs` column was empty whenever a row also held a statement on the
+    objective itself (an unbound value in GROUP_CONCAT)."""
+    paragraph_objective = gdc_paragraph_objectives()
+    notation = {ID + "gdc/paragraph/" + r["paragraph"] + r["subparagraph"]:
+                r["paragraph"] + (f"({r['subparagraph']})" if r["subparagraph"] else "")
+                for r in table("gdc_commitments.csv")}
+    als, gdcs = curated(WSIS.addressesActionLine), curated(WSIS.relatesToGDC)
+    expected = defaultdict(set)
+    for s in set(als) & set(gdcs):
+        for gdc in gdcs[s]:
+            if paragraph_objective.get(gdc):
+                for al in als[s]:
+                    expected[(al, paragraph_objective[gdc])].add(notation[gdc])
+    objective_of = {notation[g]: paragraph_objective.get(g) for g in notation}
+    rows = run(built_store, "actionline-gdc-coverage")
+    got = {(r["actionLine"], r["objective"]): set(filter(None, r.get("paragraphs", "").split(", "))) for r in rows}
+    assert len(expected) >= 2
+    for pair, paragraphs in expected.items():
+        assert paragraphs <= got[pair], pair
+    for (al, objective), paragraphs in got.items():
+        assert all(objective_of[p] == objective for p in paragraphs), (al, objective, paragraphs)
+
+
 # -- gdc-gaps ----------------------------------------------------------------------------------------
 
 def test_gdc_gaps_lists_paragraphs_nothing_connects(built_store):
@@ -347,6 +371,35 @@ def test_sdg_gaps_are_matrix_targets_no_statement_speaks_to(built_store):
     for code, row in got.items():
         assert code in by_code and SDG + code not in cited
         assert set(row["actionLines"].split(", ")) == by_code[code]
+
+
+def test_sdg_gaps_counts_statements_not_gdc_paragraphs(built_store, tmp_path):
+    """Issue 16.6: the SDG tags of GDC paragraphs counted as statements (and hid gaps). Expected from
+    the raw links: a statement is what a document gave (prov:wasDerivedFrom), GDC paragraphs are not."""
+    query = tmp_path / "links.rq"
+    query.write_text("SELECT ?s ?sdg WHERE { ?s <https://w3id.org/wsis-kg/ontology#supportsSDG> ?sdg . "
+                     "?s <http://www.w3.org/ns/prov#wasDerivedFrom> ?doc }", encoding="utf-8")
+    links = run(built_store, str(query))
+    supported = {r["sdg"] for r in links}
+    on_goal = defaultdict(set)
+    for r in links:
+        on_goal[goal_of(r["sdg"])].add(r["s"])
+    tags = {SDG + t for r in table("gdc_commitments.csv") for t in re.findall(r"\d+(?:\.\w+)?", r["sdg_tags"])}
+    assert tags
+    expected = set()
+    for row in matrix_rows():
+        code = matrix_code(row)
+        if "." in code:
+            if SDG + code not in supported:
+                expected.add(code)
+        elif not any(goal_of(s) == SDG + code for s in supported):
+            expected.add(code)
+    rows = run(built_store, "sdg-gaps")
+    assert {r["code"] for r in rows} == expected
+    for r in rows:
+        assert int(r["statementsOnGoal"]) == len(on_goal[SDG + r["goal"]]), r["code"]
+    # some gap's goal is one a GDC paragraph is tagged with, so counting paragraphs would show
+    assert any(SDG + r["goal"] in tags for r in rows)
 
 
 # -- body-overlap ------------------------------------------------------------------------------------
@@ -643,13 +696,23 @@ def test_entities_without_external_link_lists_bodies_lacking_wikidata(built_stor
     conventions = (REPO / "docs" / "conventions.md").read_text(encoding="utf-8")
     listed = re.search(r"UN entities \(`wsis:UNEntity`\):[^:]*:(.*?)\n- ", conventions, re.S).group(1)
     un_entities = {w.strip(" .\n") for w in listed.split(",")}
+    from test_unsystem import chart_iris, new_entities
     expected = {row["id"] for row in table("un_bodies.csv")
                 if not row["wikidata_qid"] and row["id"].lower().replace("_", "-") in un_entities}
+    # the UN System Chart's entities new to the project: no Wikidata item confirmed for any of them
+    added = new_entities()
+    expected |= {e["notation"] for e in added.values()}
     rows = run(built_store, "entities-without-external-link")
     got = {r["notation"] for r in rows if r["kind"] == "UN entity" and r["missing"] == "Wikidata item"}
-    assert "UNCTAD" in expected and got == expected
+    assert "UNCTAD" in expected and "Board of Auditors" in expected and got == expected
+    # a body of un_bodies.csv without a page gets the chart's page where the chart has one
+    chart_pages = {iri for name, iri in chart_iris().items()
+                   if next(r for r in table("un_system_chart.csv") if r["entity"] == name)["entity_link"]}
     no_page = {row["id"] for row in table("un_bodies.csv")
-               if not row["url"] and row["id"].lower().replace("_", "-") in un_entities}
+               if not row["url"] and row["id"].lower().replace("_", "-") in un_entities
+               and ID + "org/" + row["id"].lower().replace("_", "-") not in chart_pages}
+    no_page |= {e["notation"] for e in added.values() if not e["url"]}
+    assert "UNGIS" in no_page and "ODET" not in no_page
     assert {r["notation"] for r in rows if r["kind"] == "UN entity" and r["missing"] == "official web page"} == no_page
 
 
