@@ -1,7 +1,8 @@
 """`wsiskg build`: ontology + reference data + entries -> a validated store, swapped in atomically.
 
 Besides the database, a build writes its similarity index (graph/simindex.py: every statement's
-term weights, whatever linkers ran), so the next ingest need not read the corpus from the store.
+term weights, whatever linkers ran, and with an embedding model their vectors), so the next ingest
+need not read the corpus from the store.
 
 What a build keeps: besides the shipped sources it loads everything users added beside the store
 (ingested entries in `<store>/entries/`, imports and external links in `<store>/graphs/`) and replays
@@ -21,6 +22,7 @@ from rdflib import Graph
 from . import journal
 from . import namespaces as ns
 from . import simindex, unbis
+from .embed import load_model
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
 from .reference import reference_graph
@@ -210,6 +212,9 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         tick("similarity index")
         version = previous_version + 1
         simindex.save(simindex.read_corpus(store), store_root, db, version)
+        model = load_model()
+        if model is not None:  # vectors from the text cache: the similarity linker has just embedded them
+            simindex.save_embedded(simindex.read_embedded(store, store_root, model), store_root, db, version)
         store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()
@@ -221,6 +226,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         store.close()
         shutil.rmtree(db, ignore_errors=True)
         simindex.index_path(store_root, db).unlink(missing_ok=True)
+        simindex.embedding_index_path(store_root, db).unlink(missing_ok=True)
         raise
     simindex.remove_other_indexes(store_root, db)
     return BuildResult(db, sizes, report.warnings, version)

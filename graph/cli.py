@@ -76,10 +76,13 @@ def _print_build_failure(exc) -> None:
 
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
+    from .embed import ModelError
     from .store import StoreError
     root = _store_root(ctx)
     try:
         result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
     except BuildFailed as exc:
         _print_build_failure(exc)
         raise UserError(f"build failed: {exc}; the previous store (if any) is unchanged") from None
@@ -182,9 +185,12 @@ def query(ctx, name_or_file, params, fmt, limit):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--slug", default=None, help="The document's name in IRIs (default: from the file name).")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: on a terminal).")
+@click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
+              help="Lowest similarity score of a pair to store (default: the similarity method's own).")
 @click.pass_context
-def ingest(ctx, file, slug, progress):
+def ingest(ctx, file, slug, progress, threshold):
     """Turn an outcome document into entries, link, validate and add them (re-ingest replaces)."""
+    from .embed import ModelError
     from .ingest import IngestError, ingest as run_ingest
     from .store import StoreError, database_path
     root = _store_root(ctx)
@@ -192,8 +198,10 @@ def ingest(ctx, file, slug, progress):
         click.echo(f"No store at {root} yet: building it first.", err=True)
         _run_build(ctx, quiet=True)
     try:
-        result = run_ingest(Path(file), root, slug=slug,
+        result = run_ingest(Path(file), root, slug=slug, threshold=threshold,
                             progress=_progress(sys.stderr.isatty() if progress is None else progress))
+    except ModelError as exc:
+        raise UserError(str(exc)) from None
     except IngestError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -506,17 +514,22 @@ def report():
               help="Folder for duplication.html and one CSV per table.")
 @click.option("--base", default="https://w3id.org/wsis-kg/id/", show_default=True,
               help="Where entity links point (e.g. http://127.0.0.1:8000/id/ for a local server).")
+@click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
+              help="Lowest score of a similarity link that joins near-duplicates into a cluster "
+                   "(default: the similarity method's own; every stored link for TF-IDF).")
 @click.pass_context
-def report_duplication(ctx, out_dir, base):
+def report_duplication(ctx, out_dir, base, threshold):
     """The duplication map: body x Action Line and Action Line x GDC heatmaps, near-duplicate clusters,
     ranked overlaps of UN bodies (one HTML file that opens with no internet)."""
+    from .embed import ModelError
     from .report import QUERIES, write_report
     from .store import QuerySyntaxError, StoreError
     store = open_existing(ctx)
     try:
+        threshold = "default" if threshold is None else threshold
         with store:
-            path = write_report(store, Path(out_dir), base=base)
-    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError) as exc:
+            path = write_report(store, Path(out_dir), base=base, threshold=threshold)
+    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError, ModelError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None

@@ -12,7 +12,9 @@ rows against every statement of the corpus, idf over the whole corpus with the d
 they are exactly the pairs the all-pairs computation would give the document. Pairs between two
 other documents stay as they were, scored with the idf of their time; `wsiskg build` recomputes
 them all. The corpus comes from the similarity index (graph/simindex.py), which is written back
-after the commit; when it is missing or stale the corpus is read from the store instead.
+after the commit; when it is missing or stale the corpus is read from the store instead. With an
+embedding model (graph/embed.py) the index holds vectors, and only the document's new texts are
+embedded; `threshold` (default: the model's, or TF-IDF's) is the lowest score of a stored pair.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from rdflib import Graph, URIRef
 
 from . import journal
 from . import namespaces as ns
-from . import simindex
+from . import embed, simindex
 from .link import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
@@ -103,7 +105,32 @@ def to_turtle(doc: ParsedDocument, slug: str, filename: str) -> str:
     return "\n".join(out)
 
 
-def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress=None) -> IngestResult:
+def _similar_pairs(store, store_root: Path, database: Path | None, doc_iri: str, mine: list[tuple[str, str, str]],
+                   threshold: float | None, tick):
+    """The pairs of the document's statements (`mine`) with the corpus, by the method in use, and a
+    function that saves the updated index for a store version."""
+    model = embed.load_model()
+    if model is None:
+        corpus = simindex.load(store_root, database, store.version()) if database else None
+        if corpus is None:  # missing, or stale (another database, or a write since): slower, same result
+            tick("similarity index: reading the store")
+            corpus = simindex.read_corpus(store)
+        tick("similarity")
+        corpus = corpus.without_document(doc_iri).plus(Corpus.from_items(mine))
+        pairs = corpus.pairs(corpus.rows_of(doc_iri), **({} if threshold is None else {"threshold": threshold}))
+        return pairs, lambda version: simindex.save(corpus, store_root, database, version)
+    vectors = simindex.load_embedded(store_root, database, store.version(), model.name) if database else None
+    if vectors is None:  # as above; vectors come from the text cache, so only new texts are embedded
+        tick("similarity index: reading the store")
+        vectors = simindex.read_embedded(store, store_root, model)
+    tick("similarity")
+    vectors = vectors.without_document(doc_iri).plus(embed.EmbeddedCorpus.from_items(mine, model, store_root))
+    pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
+    return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)
+
+
+def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress=None,
+           threshold: float | None = None) -> IngestResult:
     path = Path(path)
     slug = ns.slugify(slug or path.stem)
     if not slug:
@@ -154,15 +181,9 @@ def _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, t
                               "nothing was changed", report.violations)
 
         tick("similarity index")
-        corpus = simindex.load(store_root, database, store.version()) if database else None
-        if corpus is None:  # missing, or stale (another database, or a write since): slower, same result
-            tick("similarity index: reading the store")
-            corpus = simindex.read_corpus(store)
-        tick("similarity")
         doc_iri = ns.entity("doc", slug)
         mine = [(str(s), str(entries.value(s, TEXT)), doc_iri) for s in sorted(set(entries.subjects(TEXT)))]
-        corpus = corpus.without_document(doc_iri).plus(Corpus.from_items(mine))
-        pairs = corpus.pairs(corpus.rows_of(doc_iri))
+        pairs, index = _similar_pairs(store, store_root, database, doc_iri, mine, threshold, tick)
 
         tick("store")
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
@@ -180,7 +201,7 @@ def _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, t
         landing.land()
         if database:
             try:
-                simindex.save(corpus, store_root, database, store.version())
+                index(store.version())
             except OSError as exc:  # the store has the document; the old index is stale and will not be used
                 warnings.append(f"the similarity index could not be saved ({exc.strerror}); the next ingest reads "
                                 "the store instead")

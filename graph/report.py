@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from . import library
 from . import namespaces as ns
 from .results import serialize
@@ -39,12 +41,25 @@ class Report:
     generated: str = ""  # UTC time, ISO 8601
 
 
-def duplication_report(store: Store) -> Report:
-    """Run the report's named queries (with their defaults) against `store`."""
+def default_threshold() -> float | None:
+    """The lowest score of a link that joins a cluster by default: the embedding model's (its stored
+    pairs, at a lower threshold, chain into one cluster of most of the corpus), none for TF-IDF."""
+    from .embed import MODELS, model_name
+    name = model_name()
+    return MODELS[name].cluster_threshold if name else None
+
+
+def duplication_report(store: Store, threshold: float | None | str = "default") -> Report:
+    """Run the report's named queries (with their defaults) against `store`; near-duplicate clusters
+    joined only by links scoring at least `threshold` ("default": `default_threshold()`; None: every
+    stored link)."""
+    threshold = default_threshold() if threshold == "default" else threshold
     tables = {}
     for table, name in QUERIES.items():
         query = library.get(name)
         tables[table] = store.query(query.text, bindings=query.bind({}))
+    if threshold is not None:
+        tables["near-duplicate-clusters"] = clusters_at(tables["near-duplicate-clusters"], threshold)
     try:
         version = store.version()
     except Exception:  # a remote endpoint may not expose our meta graph
@@ -52,13 +67,55 @@ def duplication_report(store: Store) -> Report:
     return Report(tables, dict(QUERIES), version, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
+def clusters_at(result: Result, threshold: float) -> Result:
+    """The clusters query's rows with only the links scoring at least `threshold`: statements left with
+    none drop out, and clusters are joined again from the links kept (same columns, same order rule).
+    The query joins clusters with a property path, which cannot filter on a link's score."""
+    variables, rows = result.variables, result.dicts()
+    kept, parent = [], {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for row in rows:
+        links = [item for item in filter(None, _v(row, "similarTo").split("; "))
+                 if float(item.rpartition(" ")[2]) >= threshold]
+        if links:
+            kept.append((row, links))
+            for item in links:
+                a, b = find(_v(row, "statement")), find(item.rpartition(" ")[0])
+                parent[max(a, b)] = min(a, b)
+    members, documents = {}, {}
+    for row, _ in kept:
+        root = find(_v(row, "statement"))
+        members[root] = members.get(root, 0) + 1
+        documents.setdefault(root, set()).add(_v(row, "document"))
+    integer = ox.NamedNode(ns.XSD + "integer")
+    out = []
+    for row, links in kept:
+        root = find(_v(row, "statement"))
+        row = dict(row, cluster=ox.NamedNode(root), clusterSize=ox.Literal(str(members[root]), datatype=integer),
+                   clusterDocuments=ox.Literal(str(len(documents[root])), datatype=integer),
+                   similarTo=ox.Literal("; ".join(links)),
+                   bestScore=ox.Literal(max(links, key=lambda i: float(i.rpartition(" ")[2])).rpartition(" ")[2],
+                                        datatype=ox.NamedNode(ns.XSD + "decimal")))
+        out.append(row)
+    out.sort(key=lambda r: (-members[_v(r, "cluster")], _v(r, "cluster"), _v(r, "document"), _n(r, "line"),
+                            _v(r, "statement")))
+    return Result("solutions", variables, [[r.get(v) for v in variables] for r in out])
+
+
 def csv_text(result: Result) -> str:
     return serialize(result, "csv").decode("utf-8")
 
 
-def write_report(store: Store, out_dir: Path, base: str = DEFAULT_BASE) -> Path:
+def write_report(store: Store, out_dir: Path, base: str = DEFAULT_BASE, threshold: float | None | str = "default") -> Path:
     """Write duplication.html and one CSV per table into `out_dir`; return the HTML file's path."""
-    report = duplication_report(store)
+    report = duplication_report(store, threshold)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for table, result in report.tables.items():

