@@ -75,3 +75,88 @@ def test_the_c6_road_map_has_its_facilitators_matrix_sdgs_gdc_items_and_statemen
     assert {r["item"] for k in kinds for r in section[k]} == statements
     assert section["Challenge"] and section["Recommendation"]
     assert any(r.get("uptake") for k in kinds for r in section[k])
+
+
+# -- the HTML: declared views and dedicated pages (Flask test client, in process) --------------------
+
+import html as htmllib  # noqa: E402
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client(built_store):
+    from wsiskg.server.app import create_app
+    from wsiskg.server.config import ServerConfig
+    app = create_app(ServerConfig(store_root=built_store, warm=False, workers=1))
+    yield app.test_client()
+    app.extensions["wsiskg"].backend.close()
+
+
+def page(client, url: str) -> str:
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def text_of(fragment: str) -> str:
+    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def test_the_matrix_pages_draw_a_matrix_and_keep_their_machine_twins(client, built_store):
+    rows = run(built_store, "wsis-gdc-matrix")
+    body = page(client, "/queries/wsis-gdc-matrix")
+    matrix = body[body.index('id="view-matrix"'):body.index("</section>", body.index('id="view-matrix"'))]
+    header = re.findall(r'<th scope="col">([^<]*)</th>', matrix)
+    assert set(header) == {r["actionLineNotation"] for r in rows if r.get("actionLineNotation")}
+    row_heads = re.findall(r'<th scope="row">(.*?)</th>', matrix, re.S)
+    assert len(row_heads) == len({r["gdc"] for r in rows})  # one row per commitment, not one per cell
+    assert "GDC 29(d)" in text_of(" ".join(row_heads))
+    twin = client.get("/queries/wsis-gdc-matrix?format=csv")
+    assert twin.content_type.startswith("text/csv")
+    variables = client.get("/queries/wsis-gdc-matrix?format=json").get_json()["head"]["vars"]
+    assert twin.get_data(as_text=True).splitlines()[0].split(",") == variables  # the machine twins: rows, not the view
+    assert len(twin.get_data(as_text=True).splitlines()) == len(rows) + 1
+    coverage = page(client, "/queries/actionline-sdg-coverage")
+    assert 'id="view-matrix"' in coverage
+    assert re.search(r'<th scope="col">17</th>', coverage) and re.search(r'<th scope="col">1</th>', coverage)
+
+
+def test_the_road_map_query_page_is_grouped_by_section(client):
+    body = page(client, "/queries/actionline-roadmap?actionLine=id:action-line/C6")
+    groups = re.findall(r'<a href="#group-\d+">([^<(]+) \(', body)
+    assert groups[:2] == ["facilitator", "SDG"]
+    assert "Recommendation" in groups and "mandate" in groups
+
+
+def test_an_action_line_page_is_its_road_map(client, built_store):
+    body = page(client, "/id/action-line/C6")
+    roadmap = text_of(body[body.index('id="roadmap"'):body.index('class="all-properties"')])
+    table = list(csv.DictReader((REPO / "graph" / "reference" / "wsis_action_lines.csv").open(encoding="utf-8")))
+    assert "lead facilitator" in roadmap and "International Telecommunication Union" in roadmap
+    assert next(r["lead_facilitator_confirmed"] for r in table if r["id"] == "C6") == "ITU"
+    matrix = list(csv.DictReader((REPO / "graph" / "reference" / "wsis_sdg_matrix.csv").open(encoding="utf-8")))
+    goals = sorted({int(r["sdg_goal"]) for r in matrix if r["action_line"] == "C6"})
+    shown = [int(g) for g in re.findall(r'<li class="sdg-goal"><a [^>]*>(\d+) ', body)]
+    assert shown == goals  # every matrix goal, as "4 Quality education", in goal order
+    assert "4 Quality education" in roadmap
+    rows = run(built_store, "actionline-roadmap", actionLine="id:action-line/C6")
+    kinds = ("Achievement", "Challenge", "Recommendation", "Key issue", "Commitment")
+    statements = [r for r in rows if r["section"] in kinds]
+    taken = sum(1 for r in statements if r.get("uptake"))
+    assert f"Consultation statements ({len(statements)}; {taken} taken up)" in roadmap
+    assert all(("GDC " + r["itemLabel"].split(" ", 1)[1]) in roadmap or r["itemLabel"] in roadmap
+               for r in rows if r["section"] == "GDC commitment")
+
+
+def test_paragraph_gdc_and_body_pages_and_the_generic_page(client, built_store):
+    para = text_of(page(client, "/id/resolution/A-RES-80-173/para/99"))
+    assert "Consultation statements it takes up (uptake)" in para
+    assert "permanent IGF mandate" in para
+    gdc = text_of(page(client, "/id/gdc/paragraph/29b"))
+    assert "Action Lines (WSIS-GDC matrix row)" in gdc or "Consultation statements that relate to it" in gdc
+    itu = text_of(page(client, "/id/org/itu"))
+    assert "Action Lines it facilitates" in itu and "C6 — lead facilitator" in itu
+    generic = page(client, "/id/theme/internet-governance")
+    assert 'id="roadmap"' not in generic and 'id="entity-sections"' not in generic and 'id="properties"' in generic
