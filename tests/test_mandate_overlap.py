@@ -84,3 +84,24 @@ def test_mandate_overlap_ranks_bodies_that_share_work_and_never_umbrellas_or_par
         assert a not in ancestors(b) and b not in ancestors(a)
     specificities = [float(r["specificity"]) for r in found]
     assert specificities == sorted(specificities, reverse=True)
+
+
+def test_the_report_heatmap_counts_each_bodys_mandates_per_topic(built_store):
+    import re
+    from wsiskg.graph.report import duplication_report, render_html
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        report = duplication_report(store)
+        itu = ns.ID + "org/itu"
+        counts = {al.value.rsplit("/", 1)[1]: int(n.value) for al, n in store.query(f"""
+            SELECT ?al (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a <{W}Mandate> ; <{W}addressedTo> <{itu}> ; <{W}inParagraph> ?p .
+            ?p <{W}addressesActionLine> ?al }} GROUP BY ?al""").rows}
+    page = render_html(report)
+    svg = page[page.index('id="heatmap-body-mandate-topic"'):]
+    svg = svg[:svg.index("</svg>")]
+    cells = {m.group(1): int(m.group(2)) for m in re.finditer(r'data-row="ITU" data-col="(C[^"]+)" data-value="(\d+)"', svg)}
+    assert counts and {k: v for k, v in cells.items() if v} == counts
+    _, umbrellas, _ = expected(built_store)
+    table = page[page.index('id="mandate-overlaps"'):]
+    table = table[:table.index("</table>")]
+    assert umbrellas and not any(f'href="{u}"' in table for u in umbrellas)  # no umbrella in the ranking
+    assert table.count("<tr>") > 1

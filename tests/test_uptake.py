@@ -87,3 +87,22 @@ def test_the_point_of_a_recommendation_is_what_it_asks_for():
                  "by adequate resourcing.") == "the establishment of a permanent IGF mandate, supported by adequate resourcing."
     statement = "Participants highlighted that ICT remains foundational for inclusive development."
     assert point(statement) == statement  # nothing asked: the whole statement is its point
+
+
+def test_the_coherence_report_has_the_uptake_per_document(built_store):
+    from wsiskg.graph.report import duplication_report, render_html, uptake_figures
+    rows = run(built_store, "uptake")
+    expected = {}
+    for r in rows:
+        entry = expected.setdefault(r["documentTitle"], [0, 0])
+        entry[0] += 1
+        entry[1] += r["takenUp"] == "true"
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        report = duplication_report(store)
+    figures = uptake_figures(report)
+    assert {title: [n, k] for title, n, k in figures} == expected
+    assert all(0 < k < n for _, n, k in figures if n > 20)  # some taken up, some not, in every large document
+    page = render_html(report)
+    assert "<h1>Coherence report</h1>" in page and 'id="uptake-by-document"' in page
+    total, taken = sum(v[0] for v in expected.values()), sum(v[1] for v in expected.values())
+    assert f"{taken} of {total} consultation statements" in page
