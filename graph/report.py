@@ -405,6 +405,8 @@ def render_html(report: Report, base: str = DEFAULT_BASE) -> str:
 <style>{CSS}</style></head>
 <body>
 <h1>Coherence report</h1>
+<p class="lead">Duplication map (sections 1–4), what the General Assembly asks of each body (5) and which
+consultation inputs the adopted texts carry (6).</p>
 <p class="muted">WSIS Coherence Graph · generated {esc(report.generated)}{esc(version)} · every figure and table
 below is the answer of a named query; rerun it with <code>wsiskg query NAME</code>.</p>
 <ul class="summary">

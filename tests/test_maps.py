@@ -3,23 +3,16 @@ map (para 113), each checked against the store's own links and the reference tab
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 
-from conftest import REPO, wsiskg
+from conftest import REPO, query_rows, wsiskg
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import EmbeddedStore
 
 W = ns.WSIS
 
 
-def run(store, name, **params) -> list[dict[str, str]]:
-    args = ["query", name, "--format", "json"]
-    for key, value in params.items():
-        args += ["--param", f"{key}={value}"]
-    result = wsiskg(*args, store=store)
-    assert result.returncode == 0, result.stderr
-    return [{k: c["value"] for k, c in row.items()} for row in json.loads(result.stdout)["results"]["bindings"]]
+run = query_rows
 
 
 def test_the_wsis_gdc_matrix_has_every_commitment_and_the_action_lines_its_evidence_names(built_store):

@@ -5,10 +5,9 @@ built from the shipped sources; paragraph 99's text is read from the shipped A/R
 """
 from __future__ import annotations
 
-import json
 import re
 
-from conftest import REPO, wsiskg
+from conftest import REPO, query_rows, wsiskg
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import EmbeddedStore
 from wsiskg.graph.uptake import THRESHOLD, point
@@ -16,13 +15,7 @@ from wsiskg.graph.uptake import THRESHOLD, point
 PARA_99 = ns.ID + "resolution/A-RES-80-173/para/99"
 
 
-def run(store, name, **params) -> list[dict[str, str]]:
-    args = ["query", name, "--format", "json"]
-    for key, value in params.items():
-        args += ["--param", f"{key}={value}"]
-    result = wsiskg(*args, store=store)
-    assert result.returncode == 0, result.stderr
-    return [{k: c["value"] for k, c in row.items()} for row in json.loads(result.stdout)["results"]["bindings"]]
+run = query_rows
 
 
 def igf_calls() -> dict[str, str]:
