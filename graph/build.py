@@ -87,7 +87,8 @@ def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     from .mandates import link_addressees
     from .similarity import compute as similarity
     from .texts import link_resolutions
-    return [link_documents, similarity, link_addressees, link_resolutions]
+    from .uptake import link_uptake  # after link_resolutions: it compares the paragraphs' links too
+    return [link_documents, similarity, link_addressees, link_resolutions, link_uptake]
 
 
 BUILD_LOCK_WAIT = 120.0  # seconds a build waits for a running write (an ingest, a server's write) to end

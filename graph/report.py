@@ -1,8 +1,9 @@
-"""The duplication map: one self-contained HTML report built from named queries, plus its CSV twins.
+"""The coherence report (first the duplication map): one self-contained HTML report built from named queries, plus its CSV twins.
 
 The report asks the graph only through named queries (`queries/*.rq`); Python here only lays the
-answers out: two heatmaps (UN body x Action Line, Action Line x GDC objective), clusters of
-near-duplicate statements and a ranked list of overlapping UN bodies. The HTML has inline CSS and SVG,
+answers out: three heatmaps (UN body x Action Line, Action Line x GDC objective, UN body x mandate
+topic), clusters of near-duplicate statements, ranked lists of overlapping UN bodies (by their work
+and by their mandates) and the uptake of the consultation inputs. The HTML has inline CSS and SVG,
 no script and no external resource, so it opens from disk with no internet; each table is also
 offered as CSV (a `data:` link in the page, and a file beside it from `write_report`).
 """
@@ -30,6 +31,9 @@ QUERIES = {
     "actionline-gdc": "actionline-gdc-coverage",
     "near-duplicate-clusters": "report-near-duplicate-clusters",
     "body-overlap": "body-overlap",
+    "body-mandate-topic": "report-body-mandate-topic",
+    "mandate-overlap": "mandate-overlap",
+    "uptake": "uptake",
 }
 
 
@@ -295,6 +299,77 @@ def _overlaps(report: Report, base: str) -> tuple[str, int]:
     return "".join(out), len(rows)
 
 
+# -- mandates and uptake (issue 16.2, 16.3) ---------------------------------------------------------
+
+def _topic_key(notation: str):
+    return (1, int(notation.split()[-1])) if notation.startswith("GDC ") else (0, *_line_key(notation))
+
+
+def _mandate_heatmap(report: Report) -> tuple[str, int]:
+    rows = report.tables["body-mandate-topic"].dicts()
+    bodies, topics, cells = {}, {}, {}
+    for row in rows:
+        body, topic, n = _v(row, "bodyNotation"), _v(row, "topicNotation"), _n(row, "mandates")
+        bodies.setdefault(body, [_v(row, "bodyLabel"), 0])[1] += n
+        topics[topic] = Axis(topic, topic, topic if topic.startswith("GDC ") else f"Action Line {topic}")
+        paragraphs = _v(row, "paragraphs")
+        cells[(body, topic)] = Cell(n, text=str(n), title=f"{body} × {topic}: {n} mandate{'s' if n != 1 else ''}"
+                                    + (f" ({paragraphs})" if paragraphs else ""), data={"mandates": n})
+    axes = [Axis(b, b, bodies[b][0]) for b in sorted(bodies, key=lambda b: (-bodies[b][1], b))]
+    cols = [topics[k] for k in sorted(topics, key=_topic_key)]
+    svg = heatmap(axes, cols, cells, title="UN body × mandate topic: General Assembly mandates per Action Line and GDC objective",
+                  ident="heatmap-body-mandate-topic")
+    key = legend(max((c.value for c in cells.values()), default=0), "Mandates asking the body to work on the topic",
+                 ident="legend-body-mandate-topic")
+    return svg + key, len(cells)
+
+
+def _mandate_overlaps(report: Report, base: str, top: int = 15) -> tuple[str, int]:
+    rows = report.tables["mandate-overlap"].dicts()
+    if not rows:
+        return '<p class="empty"><strong>No overlaps:</strong> no two UN bodies hold mandates on the same topic from different paragraphs.</p>', 0
+    out = ['<table class="overlaps" id="mandate-overlaps"><thead><tr><th>#</th><th>UN bodies</th><th>Specificity</th>'
+           '<th>Shared topics (a paragraph of each)</th></tr></thead><tbody>']
+    for rank, row in enumerate(rows[:top], 1):
+        a, b = _v(row, "bodyA"), _v(row, "bodyB")
+        out.append(f'<tr><td>{rank}</td><td>{_link(a, _v(row, "bodyALabel") or a, base)}<br>'
+                   f'<span class="muted">and</span> {_link(b, _v(row, "bodyBLabel") or b, base)}</td>'
+                   f'<td class="num">{esc(_v(row, "specificity"))}</td><td>{_evidence(_v(row, "evidence"))}</td></tr>')
+    out.append("</tbody></table>")
+    if len(rows) > top:
+        out.append(f'<p class="muted">The first {top} of {len(rows)} pairs; the CSV has them all.</p>')
+    return "".join(out), len(rows)
+
+
+def uptake_figures(report: Report) -> list[tuple[str, int, int]]:
+    """(document title, statements, statements taken up) per consultation document, in title order."""
+    per: dict[str, list[int]] = {}
+    for row in report.tables["uptake"].dicts():
+        entry = per.setdefault(_v(row, "documentTitle"), [0, 0])
+        entry[0] += 1
+        entry[1] += _v(row, "takenUp") == "true"
+    return [(title, n, taken) for title, (n, taken) in sorted(per.items())]
+
+
+def _uptake(report: Report, base: str) -> tuple[str, int, int]:
+    figures = uptake_figures(report)
+    total, taken = sum(f[1] for f in figures), sum(f[2] for f in figures)
+    out = ['<table class="uptake" id="uptake-by-document"><thead><tr><th>Consultation document</th><th>Statements</th>'
+           '<th>Taken up</th><th>Share</th></tr></thead><tbody>']
+    for title, n, k in figures:
+        out.append(f'<tr><td>{esc(title)}</td><td class="num">{n}</td><td class="num">{k}</td>'
+                   f'<td class="num">{(k / n if n else 0):.0%}</td></tr>')
+    out.append("</tbody></table>")
+    missed = [row for row in report.tables["uptake"].dicts() if _v(row, "takenUp") != "true" and _v(row, "type") == "Recommendation"]
+    if missed:
+        out.append(f'<h3>Recommendations no adopted paragraph carries ({len(missed)})</h3><ul>')
+        for row in missed[:20]:
+            out.append(f'<li>{_link(_v(row, "statement"), clip(_v(row, "text"), 200), base)}</li>')
+        out.append("</ul>" + (f'<p class="muted">The first 20 of {len(missed)}; the CSV has every statement.</p>'
+                              if len(missed) > 20 else ""))
+    return "".join(out), total, taken
+
+
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1200px;
 padding:0 1rem;color:#1b1f23;line-height:1.45}
@@ -320,6 +395,9 @@ def render_html(report: Report, base: str = DEFAULT_BASE) -> str:
     gdc_map, gdc_cells = _gdc_heatmap(report)
     clusters, n_clusters = _clusters(report, base)
     overlaps, n_overlaps = _overlaps(report, base)
+    mandate_map, mandate_cells = _mandate_heatmap(report)
+    mandate_overlaps, n_mandate_overlaps = _mandate_overlaps(report, base)
+    uptake, n_statements, n_taken = _uptake(report, base)
     t = report.tables
     version = f", store version {report.version}" if report.version is not None else ""
     dup_line = (f"{n_clusters} cluster{'s' if n_clusters != 1 else ''} of near-duplicate statements "
@@ -328,10 +406,12 @@ def render_html(report: Report, base: str = DEFAULT_BASE) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Duplication map – WSIS Coherence Graph</title>
+<title>Coherence report – WSIS Coherence Graph</title>
 <style>{CSS}</style></head>
 <body>
-<h1>Duplication map</h1>
+<h1>Coherence report</h1>
+<p class="lead">Duplication map (sections 1–4), what the General Assembly asks of each body (5) and which
+consultation inputs the adopted texts carry (6).</p>
 <p class="muted">WSIS Coherence Graph · generated {esc(report.generated)}{esc(version)} · every figure and table
 below is the answer of a named query; rerun it with <code>wsiskg query NAME</code>.</p>
 <ul class="summary">
@@ -339,6 +419,8 @@ below is the answer of a named query; rerun it with <code>wsiskg query NAME</cod
 <li><a href="#gdc">Action Line × GDC objective</a>: {gdc_cells} pairs linked by statements</li>
 <li><a href="#duplicates">Near-duplicate statements</a>: {esc(dup_line)}</li>
 <li><a href="#overlaps">Overlapping UN bodies</a>: {n_overlaps} pairs, ranked</li>
+<li><a href="#mandates">UN body × mandate topic</a>: {mandate_cells} cells; {n_mandate_overlaps} pairs of bodies with overlapping mandates</li>
+<li><a href="#uptake">Uptake</a>: {n_taken} of {n_statements} consultation statements carried by a paragraph of A/RES/80/173 or the Compact</li>
 </ul>
 
 <h2 id="bodies">1. UN body × WSIS Action Line</h2>
@@ -366,5 +448,21 @@ when a chain of similarity links connects them.</p>
 statements on. Ranked by the number of shared items; the evidence lists each one.</p>
 {overlaps}
 {_download("body-overlap", t["body-overlap"])}
+
+<h2 id="mandates">5. UN body × mandate topic</h2>
+<p>What the General Assembly asks each body to work on: its mandates (<code>wsis:Mandate</code>) counted by the Action
+Lines and GDC objectives their paragraphs speak to. Below, pairs of bodies charged with the same topic by different
+paragraphs, the most specific overlaps first (umbrella entities and a body with its parent never count).</p>
+<div class="figure">{mandate_map}</div>
+{_download("body-mandate-topic", t["body-mandate-topic"])}
+{mandate_overlaps}
+{_download("mandate-overlap", t["mandate-overlap"])}
+
+<h2 id="uptake">6. Uptake: which consultation inputs the adopted texts carry</h2>
+<p>A statement is taken up (<code>wsis:takenUpBy</code>) when a paragraph of the WSIS+20 outcome (A/RES/80/173) or of
+the Global Digital Compact carries its point, by meaning, shared words and shared links; each link keeps its score
+and evidence.</p>
+{uptake}
+{_download("uptake", t["uptake"])}
 </body></html>
 """

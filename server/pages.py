@@ -17,6 +17,7 @@ from wsiskg.graph import namespaces as ns
 from wsiskg.graph.paths import QUERIES_DIR
 
 from .context import services
+from .entity_pages import dedicated
 from .errors import ApiError
 from .negotiation import GRAPH, choose
 from .render import compact, page_for, pick_label, reader_languages, term_view
@@ -50,8 +51,9 @@ def describe(iri: str):
         response.headers["Vary"] = "Accept"
         return response
     view = entity_view(iri, result.triples, reader_languages(request))
-    response = html_response("entity.html", result=None, entity=view, truncated=result.truncated,
-                             max_rows=svc.config.max_rows,
+    special = dedicated(iri, view) or {"template": "entity.html"}  # road maps etc., server/entity_pages.py
+    response = html_response(special.pop("template"), result=None, entity=view, truncated=result.truncated,
+                             max_rows=svc.config.max_rows, **special,
                              downloads=download_links(request.path, list(request.args.items(multi=True)), "graph"))
     response.headers["X-WSISKG-Truncated"] = "true" if result.truncated else "false"
     response.headers["Vary"] = "Accept, Accept-Language"

@@ -19,6 +19,7 @@ from .context import services
 from .errors import ApiError, scrub
 from .negotiation import JSON_OR_HTML, choose
 from .respond import download_links, html_response, machine_response, offers_for
+from .views import present
 from wsiskg.graph.sparqltext import analyse
 
 bp = Blueprint("queries", __name__)
@@ -104,7 +105,7 @@ def run(name: str):
         offer = choose(offers_for(result.kind))
     if offer.name == "html":
         params = [(k, v) for k, v in values.items()]
-        return html_response("named_query.html", result=result, max_rows=svc.config.max_rows,
+        return html_response("named_query.html", result=result, max_rows=svc.config.max_rows, view=present(q, result),
                              downloads=download_links(url_for("queries.run", name=name), params, result.kind), **page)
     return machine_response(result, offer, svc.config.max_rows)
 

@@ -156,3 +156,14 @@ def remote_server(oxigraph_server):
     srv = ServerProcess(["serve", "--endpoint", oxigraph_server.query_url])
     yield srv
     srv.stop()
+
+
+def query_rows(store, name, **params) -> list[dict[str, str]]:
+    """A named query's answer through the CLI, as rows of plain values (unbound variables left out)."""
+    import json
+    args = ["query", name, "--format", "json"]
+    for key, value in params.items():
+        args += ["--param", f"{key}={value}"]
+    result = wsiskg(*args, store=store)
+    assert result.returncode == 0, result.stderr
+    return [{k: c["value"] for k, c in row.items()} for row in json.loads(result.stdout)["results"]["bindings"]]
