@@ -7,7 +7,7 @@ queries.json: {"NAME": {"text": SPARQL with parameters already written in, "form
 The graph is loaded once into an `rdflib.Dataset(default_union=True)` (the default graph is the
 union of the named graphs, as in our store). Each query then runs in a child forked from the loaded
 process (copy-on-write, so nothing is reloaded), because a Python thread cannot be stopped: a query
-past its deadline is ended by killing its child (traps.md #3), and is recorded as a time-out.
+past its deadline is ended by killing its child (docs/traps.md #3), and is recorded as a time-out.
 The first run of a query is timed and its answer kept; further runs follow while the total stays
 within the limit, and the median of the runs is reported.
 """

@@ -559,7 +559,7 @@ def oxigraph_server(args, data: Path, work: Path, queries: dict) -> dict:
             results.update(measure_http(endpoint, {name: (spec["form"], call)}, args.warmup, args.reps,
                                         args.query_timeout + 5))
             if results[name].get("timeout"):
-                # Oxigraph may keep computing after its own timeout (traps.md #3): restart it so the
+                # Oxigraph may keep computing after its own timeout (docs/traps.md #3): restart it so the
                 # next query does not share the CPU with an abandoned one.
                 peak = merge_peak(peak, memory_of(service.pid))
                 service.stop()

@@ -2,7 +2,7 @@
 
 A real tokeniser (comments, strings, IRIs, prefixed names) rather than regular expressions over
 the raw text: `#` lines are comments only outside IRIs and strings, and a word such as "address"
-in a comment header is never taken for the `ADD` update (SPARQLWrapper's mistake, traps.md #1).
+in a comment header is never taken for the `ADD` update (SPARQLWrapper's mistake, docs/traps.md #1).
 
 It answers five questions: is this a query or an update, which query form is it, does it name its
 own dataset (`FROM` / `FROM NAMED`), which remote endpoints does it call (`SERVICE`, and `LOAD`

@@ -1,6 +1,6 @@
 """SHACL validation with reports a curator can act on.
 
-Rules we follow (see traps.md): no RDFS inference (it hides wrong-class links), and validate what
+Rules we follow (see docs/traps.md): no RDFS inference (it hides wrong-class links), and validate what
 changed plus what it points to, never the whole world, so one document checks in milliseconds at
 any graph size.
 """

@@ -1,16 +1,16 @@
 """Queries with a real deadline: a small pool of worker processes that can be stopped.
 
 Oxigraph checks its own timeout only on storage reads, so a CPU-bound query keeps a core busy
-long after its limit, and a Python thread cannot be killed (traps.md #3). Every query therefore
+long after its limit, and a Python thread cannot be killed (docs/traps.md #3). Every query therefore
 runs in a worker process. When a query passes its deadline the worker is killed (its CPU work
 ends with it) and a fresh one takes its place, while the other workers keep serving.
 
 A worker returns a fully read `Result`, capped at `limit` rows (plus one, read to know whether
-there were more), so the HTTP layer decides the status before sending its first byte (traps.md #9).
+there were more), so the HTTP layer decides the status before sending its first byte (docs/traps.md #9).
 
 Embedded mode: each worker opens the store read-only (several processes may, alongside the one
 read-write handle the server keeps for writes) and copies it into memory when it is small enough
-(Oxigraph answers several times faster from memory; traps.md #7). Every job carries the store's
+(Oxigraph answers several times faster from memory; docs/traps.md #7). Every job carries the store's
 identity (the database folder in use and the version after the server's last write); a worker
 whose copy is older reloads before answering. Remote mode: workers query the endpoint through
 `RemoteStore`.
@@ -230,7 +230,7 @@ class _WorkerState:
 
 
     def validate(self, job: Job) -> Validated:
-        """Parse posted RDF, fetch what it points to, check it against the shapes (traps.md #4, #5)."""
+        """Parse posted RDF, fetch what it points to, check it against the shapes (docs/traps.md #4, #5)."""
         import pyoxigraph as ox
         from wsiskg.graph.validate import context_for, parse_entry_bytes, restore_datatypes, validate
         data, fmt = job.data, job.data_format

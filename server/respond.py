@@ -1,7 +1,7 @@
 """One way to send a query result: decided status, negotiated format, truncation said plainly.
 
 The `Result` is complete before this runs (the workers read it whole, capped at the row limit),
-so the status is known before the first byte; no error ever hides inside a 200 (traps.md #9).
+so the status is known before the first byte; no error ever hides inside a 200 (docs/traps.md #9).
 """
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ def read_request() -> ProtocolRequest:
         if len(updates) > 1:
             raise ApiError(400, UPDATE_HINT)
         # SPARQLWrapper takes a query whose comment header holds a word such as "address" for an
-        # ADD update and sends it as update= (traps.md #1). If it is really a query, answer it.
+        # ADD update and sends it as update= (docs/traps.md #1). If it is really a query, answer it.
         analysis = analyse(updates[0])
         if analysis.operation != "query":
             raise ApiError(400, UPDATE_HINT)

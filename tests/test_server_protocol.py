@@ -99,7 +99,7 @@ def test_sparqlwrapper_construct_jsonld(base):
 
 @pytest.mark.parametrize("fmt", [JSON, XML])
 def test_sparqlwrapper_commented_query(base, fmt):
-    """traps.md #1: SPARQLWrapper takes this SELECT for an ADD and posts it as `update=`; it must still work."""
+    """docs/traps.md #1: SPARQLWrapper takes this SELECT for an ADD and posts it as `update=`; it must still work."""
     w = wrapper(base, COMMENTED, fmt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
