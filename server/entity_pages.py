@@ -3,7 +3,7 @@
 An Action Line's page is its road map (A/RES/80/173 para 113): SDGs by goal in goal order, its
 facilitators and their roles, the GDC items, the mandates, and the statements grouped by document and
 type with their uptake; a GDC item, a UN body and a resolution paragraph get a shorter page of the same
-kind. Each is drawn from named queries and small queries here, above the generic property list
+kind, and a resolution lists its paragraphs in order with its mandates marked. Each is drawn from named queries and small queries here, above the generic property list
 (templates/entity.html), which every other entity keeps as its whole page.
 """
 from __future__ import annotations
@@ -149,6 +149,28 @@ def paragraph(iri: str) -> dict:
                      _section("Consultation statements it takes up (uptake)", taken, "s", "text", "score"))
 
 
+def resolution(iri: str) -> dict:
+    """Its paragraphs in the order of the text, each with its kind and, where it asks someone to act,
+    whom (issue 15.7)."""
+    node = {"x": ox.NamedNode(iri)}
+    rows = _rows(PREFIXES + """SELECT ?p ?label ?line WHERE {
+        ?p dcterms:isPartOf ?x ; a wsis:Paragraph ; wsis:paragraphNumber ?n ; wsis:sourceLine ?line ; wsis:text ?t .
+        OPTIONAL { ?p a wsis:OperativeParagraph BIND("operative" AS ?operative) }
+        BIND(CONCAT(STR(?n), " (", COALESCE(?operative, "preambular"), "): ", SUBSTR(STR(?t), 1, 160),
+                    IF(STRLEN(STR(?t)) > 160, "…", "")) AS ?label)
+    } ORDER BY ?line ?p""", node)
+    asked: dict[str, set] = {}
+    for m in _rows(PREFIXES + """SELECT ?p ?name WHERE { ?p dcterms:isPartOf ?x . ?m wsis:inParagraph ?p .
+            OPTIONAL { ?m wsis:addressedTo ?b . OPTIONAL { ?b skos:prefLabel ?bl FILTER(LANGMATCHES(LANG(?bl), "en")) }
+                       BIND(COALESCE(STR(?bl), STR(?b)) AS ?name) } }""", node):
+        asked.setdefault(_text(m, "p"), set()).add(_text(m, "name"))
+    for row in rows:
+        whom = sorted(filter(None, asked.get(_text(row, "p"), ())))
+        marked = _text(row, "p") in asked
+        row["whom"] = ox.Literal(("mandate — asks " + "; ".join(whom) if whom else "mandate") if marked else "")
+    return _sections(_section("Paragraphs, in the order of the text (mandates marked)", rows, "p", "label", "whom"))
+
+
 def dedicated(iri: str, entity: dict) -> dict | None:
     """The dedicated page's template and context for this entity, or None for the generic page."""
     types = {t.get("iri") for t in entity.get("types", [])}
@@ -158,6 +180,8 @@ def dedicated(iri: str, entity: dict) -> dict | None:
         return gdc_item(iri)
     if W + "Paragraph" in types:
         return paragraph(iri)
+    if W + "Resolution" in types:
+        return resolution(iri)
     if W + "UNEntity" in types:
         return un_body(iri)
     return None

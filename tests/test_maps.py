@@ -13,6 +13,8 @@ W = ns.WSIS
 
 
 run = query_rows
+ID = ns.ID
+WSIS = ns.WSIS
 
 
 def test_the_wsis_gdc_matrix_has_every_commitment_and_the_action_lines_its_evidence_names(built_store):
@@ -153,3 +155,30 @@ def test_paragraph_gdc_and_body_pages_and_the_generic_page(client, built_store):
     assert "Action Lines it facilitates" in itu and "C6 — lead facilitator" in itu
     generic = page(client, "/id/theme/internet-governance")
     assert 'id="roadmap"' not in generic and 'id="entity-sections"' not in generic and 'id="properties"' in generic
+
+
+def test_a_resolution_page_lists_its_paragraphs_in_order_with_mandates_marked(client, built_store):
+    """Issue 15.7: the paragraphs of A/RES/80/173 in the order of the text, the mandates marked with
+    whom they ask; expected from the store's paragraphs and mandates."""
+    html = page(client, "/id/resolution/A-RES-80-173")
+    text = text_of(html)
+    assert "Paragraphs, in the order of the text" in text
+    lines = {r["p"]: int(r["line"]) for r in stored(built_store, f"""SELECT ?p ?line WHERE {{
+        ?p <http://purl.org/dc/terms/isPartOf> <{ID}resolution/A-RES-80-173> ;
+           a <{WSIS}Paragraph> ; <{WSIS}sourceLine> ?line }}""")}
+    assert len(lines) >= 127
+    shown = [m for m in re.findall(r'href="[^"]*?/id/resolution/A-RES-80-173/para/([^"?#]+)"', html)]
+    ordered = sorted(lines, key=lambda p: (lines[p], p))
+    assert [p.rsplit("/", 1)[1] for p in ordered] == list(dict.fromkeys(shown))
+    asked = {r["p"] for r in stored(built_store, f"""SELECT DISTINCT ?p WHERE {{
+        ?m <{WSIS}inParagraph> ?p . ?p <http://purl.org/dc/terms/isPartOf> <{ID}resolution/A-RES-80-173> }}""")}
+    assert ID + "resolution/A-RES-80-173/para/113" in asked
+    assert text.count("— mandate") == len(asked)
+    para113 = text[text.index("113 (operative)"):]
+    assert para113.index("mandate — asks") < para113.index("114 (operative)")
+    assert "United Nations Group on the Information Society" in para113[:para113.index("114 (operative)")]
+
+
+def stored(root, sparql: str) -> list[dict[str, str]]:
+    with EmbeddedStore.open(root, read_only=True) as store:
+        return [{k: t.value for k, t in row.items()} for row in store.query(sparql).dicts()]
