@@ -6,24 +6,28 @@ with a datatype, a language, or an IRI template, optionally split on a separator
 nothing is half-done:
 
 1. read the CSV; check the header has every mapped and required column;
-2. turn each row into triples, checking cells as they are converted (required cells present, years,
+2. then BATCH_ROWS rows at a time (so time and memory follow the file, and a bad file is refused at
+   the end of the batch holding its first bad row): turn each row into triples, checking cells as they are converted (required cells present, years,
    numbers and dates parse, IRIs are IRIs); a problem names its row (1-based, the header is row 1)
    and column;
 3. validate the new triples with the shapes, plus the stored descriptions of what they point to (an
    unknown Action Line fails its sh:class check), and map each violation back to its row and column;
-4. with problems: fail whole, store untouched; with `skip_bad_rows`: drop those rows, keep the rest;
+4. with problems: stop reading and fail whole, store untouched; with `skip_bad_rows`: drop those
+   rows, keep the rest;
 5. replace id:graph/import/<name> in one transaction and keep a copy in <store>/graphs/import/.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Iterator
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
@@ -33,6 +37,7 @@ from .mapping import MappingError, expand, load_yaml, name_ok, prefixes_of
 from .paths import FileProblem, read_user_file
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
+BATCH_ROWS = 2000  # rows mapped and validated at a time (see run_import)
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _ABSOLUTE_IRI = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
 
@@ -203,7 +208,9 @@ class Row:
     duplicate_of: int | None = None  # the earlier row with the same IRI
 
 
-def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and the data rows as they are read: (file row number, {column: cell}); blank lines
+    are skipped. A CSV syntax error is raised when its row is reached."""
     try:
         data = read_user_file(path, MAX_CSV_BYTES, "import file")
     except FileProblem as exc:
@@ -212,25 +219,39 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFailed(f"{path}: not UTF-8 text (byte {exc.start}); save the export as UTF-8 CSV") from None
+    del data
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        records = list(reader)
-    except csv.Error as exc:
-        raise ImportFailed(f"{path}: row {reader.line_num}: not readable as CSV: {exc}") from None
-    if not records or not any(cell.strip() for cell in records[0]):
+    del text
+
+    def records():
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise ImportFailed(f"{path}: row {reader.line_num}: not readable as CSV: {exc}") from None
+
+    stream = records()
+    first = next(stream, None)
+    if first is None or not any(cell.strip() for cell in first):
         raise ImportFailed(f"{path}: the file is empty; the first row must name the columns")
-    header = [cell.strip() for cell in records[0]]
-    rows = []
-    for number, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are not rows
-        rows.append((number, {header[i]: (record[i].strip() if i < len(record) else "")
-                              for i in range(len(header)) if header[i]}))
-    return header, rows
+    header = [cell.strip() for cell in first]
+
+    def rows():
+        number = 1  # the record's place in the file (header = 1), as problems name rows
+        for record in stream:
+            number += 1
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines are not rows
+            yield number, {header[i]: (record[i].strip() if i < len(record) else "")
+                           for i in range(len(header)) if header[i]}
+    return header, rows()
 
 
-def map_rows(rows: list[tuple[int, dict[str, str]]], mapping: TableMapping, file: str) -> list[Row]:
-    out, seen = [], {}
+def map_rows(rows: list[tuple[int, dict[str, str]]], mapping: TableMapping, file: str,
+             first: dict | None = None) -> list[Row]:
+    """Rows -> triples with the cell checks; `first` (row IRI -> row number) carries the rows already
+    mapped, so a duplicate is found across batches."""
+    out = []
+    first = {} if first is None else first
     placeholders = _PLACEHOLDER.findall(mapping.iri)
     for number, cells in rows:
         row = Row(number, None)
@@ -265,7 +286,6 @@ def map_rows(rows: list[tuple[int, dict[str, str]]], mapping: TableMapping, file
                 row.triples.append((row.iri, URIRef(rule.property), term))
                 row.cells[(rule.property, str(term))] = (rule.column, piece)
     # the same IRI twice: the later row is the bad one
-    first = {}
     for row in out:
         if row.iri is None:
             continue
@@ -345,20 +365,43 @@ def run_import(csv_path: Path, mapping: TableMapping, store, store_root: Path | 
     if absent:
         raise ImportFailed(f"{file}: the header (row 1) lacks the column(s) {', '.join(repr(c) for c in absent)} "
                            f"that the mapping uses; the header has: {', '.join(repr(c) for c in header if c)}")
-    rows = map_rows(records, mapping, file)
-    shape_problems(rows, mapping, store, file)
-    problems = sorted((p for row in rows for p in row.problems), key=lambda p: (p.row or 0, p.column or ""))
-    good = [row for row in rows if not row.problems]
-    if problems and not skip_bad_rows:
-        raise ImportFailed(f"{len({p.row for p in problems})} of {len(rows)} row(s) have problems; nothing was "
-                           "imported (fix them, or pass --skip-bad-rows to import the good rows only)", problems)
-    if not good:
-        raise ImportFailed(f"{file}: no row to import" + (" (every row has problems)" if rows else ""), problems)
+    # Batch by batch: map, check the cells, validate with the shapes (every shape here looks at one row's
+    # node and what it links to, so a batch gets the rows' own results), keep the good rows as
+    # N-Triples. Memory follows one batch plus the kept text; a bad row stops the reading at the end
+    # of its batch unless bad rows are skipped (100k rows whole: 596 s and 6.3 GB, refused after 286 s).
+    first: dict = {}
+    kept, problems = [], []
+    rows_read = loaded = triples = 0
+    more = True
+    while more:
+        batch = list(itertools.islice(records, BATCH_ROWS))
+        more = len(batch) == BATCH_ROWS
+        if not batch:
+            break
+        rows = map_rows(batch, mapping, file, first)
+        shape_problems(rows, mapping, store, file)
+        rows_read += len(rows)
+        problems += sorted((p for row in rows for p in row.problems), key=lambda p: (p.row or 0, p.column or ""))
+        if problems and not skip_bad_rows:
+            bad = len({p.row for p in problems})
+            if more:
+                raise ImportFailed(f"{bad} of the first {rows_read} row(s) have problems; stopped reading there and "
+                                   "nothing was imported (fix them, or pass --skip-bad-rows to import the good rows "
+                                   "only)", problems)
+            raise ImportFailed(f"{bad} of {rows_read} row(s) have problems; nothing was "
+                               "imported (fix them, or pass --skip-bad-rows to import the good rows only)", problems)
+        good = Graph()
+        for row in rows:
+            if not row.problems:
+                loaded += 1
+                for triple in row.triples:
+                    good.add(triple)
+        triples += len(good)
+        kept.append(good.serialize(format="nt", encoding="utf-8"))
+    if not loaded:
+        raise ImportFailed(f"{file}: no row to import" + (" (every row has problems)" if rows_read else ""), problems)
     graph_iri = import_graph(name)
     g = Graph()
-    for row in good:
-        for triple in row.triples:
-            g.add(triple)
     node = URIRef(graph_iri)
     g.add((node, DCTERMS.identifier, Literal(Path(csv_path).name)))
     g.add((node, PROV.generatedAtTime, Literal(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -367,8 +410,10 @@ def run_import(csv_path: Path, mapping: TableMapping, store, store_root: Path | 
         g.add((node, DCTERMS.title, Literal(mapping.title, lang="en")))
     if mapping.source:
         g.add((node, DCTERMS.source, URIRef(mapping.source)))
-    data = g.serialize(format="nt", encoding="utf-8")
-    result = ImportResult(graph_iri, len(rows), len(good), len(g), problems)
+    kept.append(g.serialize(format="nt", encoding="utf-8"))
+    data = b"".join(kept)
+    del kept
+    result = ImportResult(graph_iri, rows_read, loaded, triples + len(g), problems)
     if write:
         result.kept_file = replace_kept_graph(store, store_root, graph_iri, data)
     return result
