@@ -10,6 +10,7 @@ server holding the Wikidata-shaped sample, as its header tells users to do.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -40,10 +41,17 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # list, Virtuoso skipped the value), gdc-gaps and matrix-divergence (MINUS on pattern variables:
 # Virtuoso's MINUS removed every row when the shared variable was computed by BIND,
 # `?g a wsis:GDCCommitment MINUS { {SELECT DISTINCT ?x ...} BIND(?x AS ?g) }` giving 0 rows, SPARQL 11).
+# Later: mandates (BOUND, as above: 0 rows of 195), sdg-gaps (MINUS over the direct statement classes:
+# Virtuoso's MINUS removed nothing when its pattern held a path such as a/rdfs:subClassOf*, 97 rows
+# instead of 64) and body-overlap (no 1.0/0: Virtuoso stops the query, SR083 Division by zero).
 VIRTUOSO_CANNOT: dict[str, str] = {
     "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
                             "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
                             "binds the statement first so the embedded store looks one statement up, not all",
+    "report-near-duplicate-clusters": "Virtuoso 7.2 follows a property path through cycles path by path: "
+                                      "`?s wsis:similarTo+ ?m` over the 730 links (stored both ways; 215 "
+                                      "statements, 42,045 pairs) stops with `Exceeded 1000000000 bytes in "
+                                      "transitive temp memory`; only its own OPTION(T_DISTINCT) bounds it",
 }
 
 
@@ -187,13 +195,23 @@ def cases() -> list:
 CASES = cases()
 
 
+def iri_list_form(term: str) -> str:
+    """A GROUP_CONCAT of IRIs separated by spaces (mandates' `addresseeIris`), its parts sorted: their
+    order is the engine's to choose, and bench/canon.py only splits on ", ", "; " and " | "."""
+    parts = term[1:-1].split(" ") if term.startswith('"') and term.endswith('"') else []
+    if len(parts) > 1 and all(p.startswith(("http://", "https://")) for p in parts):
+        return '"' + " ".join(sorted(parts)) + '"'
+    return term
+
+
 def rows(result) -> list[tuple]:
     if result.kind == "boolean":
         return [(str(result.boolean),)]
     if result.kind == "graph":
         return canon.lenient([tuple(canon.from_oxigraph_term(t) for t in (x.subject, x.predicate, x.object))
                               for x in result.triples])
-    return canon.lenient([tuple(canon.from_oxigraph_term(t) for t in row) for row in result.rows])
+    return sorted(tuple(iri_list_form(t) for t in row)
+                  for row in canon.lenient([tuple(canon.from_oxigraph_term(t) for t in row) for row in result.rows]))
 
 
 def both(embedded, remote, name: str, params: dict, service: str) -> tuple[list, list, list[str]]:
@@ -262,10 +280,24 @@ def test_an_endpoint_without_our_data_is_an_error_not_an_empty_answer(tmp_path):
 # -- Virtuoso ------------------------------------------------------------------------------------------------
 
 def virtuoso_form(term: str) -> str:
-    """Virtuoso has no xsd:boolean: `true` comes back as the integer 1 (lenient form of a number)."""
+    """Virtuoso has no computed xsd:boolean: `true` comes back as the integer 1 (lenient form of a
+    number), while a stored `"true"^^xsd:boolean` comes back as it is: both sides are read this way."""
     if term.endswith(f"^^<{XSD_BOOLEAN}>"):
         return '"1"^^numeric' if term.startswith('"true"') else '"0"^^numeric'
     return term
+
+
+CONCAT_AS = re.compile(r"GROUP_CONCAT\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\s*AS\s+\?(\w+)", re.I)
+LANG_TAGGED = re.compile(r'^(".*")@[A-Za-z-]+$', re.S)
+
+
+def virtuoso_concat_form(term: str) -> str:
+    """A GROUP_CONCAT read alike on both sides: Virtuoso 7.2 drops the parts' common language tag
+    (`"CSTD"@en` comes back `"CSTD"`) and gives "" for some groups with no value (Oxigraph: unbound)."""
+    if term == "":
+        return '""'
+    match = LANG_TAGGED.match(term)
+    return match.group(1) if match else term
 
 
 @pytest.mark.parametrize("name,params", CASES)
@@ -273,8 +305,11 @@ def test_virtuoso_gives_the_embedded_rows(embedded, virtuoso, wikidata, name, pa
     if name in VIRTUOSO_CANNOT:
         pytest.skip(VIRTUOSO_CANNOT[name])
     remote = RemoteStore(virtuoso.query_url)
-    reference, answer, _ = both(embedded, remote, name, params, wikidata)
-    reference = sorted(tuple(virtuoso_form(t) for t in row) for row in reference)
+    reference, answer, variables = both(embedded, remote, name, params, wikidata)
+    concats = {variables.index(v) for v in CONCAT_AS.findall(library.get(name).text) if v in variables}
+    reference, answer = ([tuple(virtuoso_concat_form(t) if i in concats else virtuoso_form(t) for i, t in enumerate(row))
+                          for row in side] for side in (reference, answer))
+    reference, answer = sorted(reference), sorted(answer)
     assert answer == reference, canon.diff(reference, answer)
     assert remote._union_params == []  # Virtuoso's default graph is every graph as it ships
 
