@@ -153,10 +153,10 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
         raise IngestError(f"{path}: could not express the document as RDF: {exc}") from None
 
     with journal.store_lock(store_root, f"an ingest of {path.name}"):
-        return _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick)
+        return _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick, threshold)
 
 
-def _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick) -> IngestResult:
+def _ingest_locked(path, store_root, slug, doc, turtle, entries, entries_text, tick, threshold) -> IngestResult:
     store = EmbeddedStore.open(store_root)
     database = store.database
     warnings = list(doc.warnings)
