@@ -92,17 +92,19 @@ def _print_build_failure(exc) -> None:
         click.echo(str(problem), err=True)
 
 
-def _warnings_hint(ctx, warnings, most=5) -> str:
-    """How many warnings the build kept, and the `wsiskg validate` command that shows them."""
+def _warnings_hint(ctx, warnings, most=10) -> str:
+    """How many warnings the build kept, and the `wsiskg validate` command that shows those of entry
+    files (the others come from the shipped texts' mandate vocabulary and reference tables)."""
     import shlex
-    files = list(dict.fromkeys(w.file for w in warnings if w.file and Path(w.file).is_file()))
+    listed = [w for w in warnings if w.file and w.file.endswith((".ttl", ".nt")) and Path(w.file).is_file()]
+    files = list(dict.fromkeys(w.file for w in listed))
     text = f"{len(warnings)} warning(s) (the build keeps them)"
     if not files:
         return text
     store = f" --store {shlex.quote(str(_store_root(ctx)))}" if ctx.obj.get("store") else ""
     shown = " ".join(shlex.quote(f) for f in files[:most])
     more = f" (and {len(files) - most} more file(s))" if len(files) > most else ""
-    return f"{text}; see them with:\n  wsiskg{store} validate {shown}{more}"
+    return f"{text}; the {len(listed)} warning(s) of entry files: see them with:\n  wsiskg{store} validate {shown}{more}"
 
 
 def _run_build(ctx, quiet=False, progress=None):

@@ -89,7 +89,9 @@ class NamedQuery:
                                  f"it takes: {', '.join(sorted(known)) or 'none'}")
         bound = {}
         for p in self.parameters:
-            raw = values.get(p.name, p.default)
+            raw = values.get(p.name)
+            if raw is None or raw == "":  # an empty form field means "not given": the default, if any
+                raw = p.default
             if raw is None or raw == "":
                 if p.required:
                     raise ParameterError(f"query {self.name} needs the parameter {p.name} ({p.type})")

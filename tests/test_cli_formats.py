@@ -198,7 +198,7 @@ def test_the_builds_warning_hint_is_a_command_that_works(fresh_store):
     entries.mkdir(exist_ok=True)
     _unlinked_entry(entries)
     result = wsiskg("build", store=fresh_store, check=True)
-    hint = re.search(r"(\d+) warning\(s\).*see them with:\n\s+wsiskg (.+)", result.stdout)
+    hint = re.search(r"the (\d+) warning\(s\) of entry files: see them with:\n\s+wsiskg (.+)", result.stdout)
     assert hint, result.stdout
     count, command = int(hint.group(1)), hint.group(2)
     assert "(and" not in command

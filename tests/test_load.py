@@ -177,7 +177,9 @@ def client(url: str, mix: Mix, seed: int, stop_at: float, budget: list, out: lis
             conn = http.client.HTTPConnection(host, int(port), timeout=60)
         elapsed = time.monotonic() - started
         out.append((started, elapsed, kind, status))
-        if status != expected or (status >= 400 and b"Traceback" in data):
+        # the fair scheduler (issue 14.2) may turn a heavy query away at once while other slow work runs
+        refused_fairly = kind == "heavy" and status == 503 and b"try again" in data
+        if (status != expected and not refused_fairly) or (status >= 400 and b"Traceback" in data):
             failures.append((kind, method, path[:120], expected, status, data[:200]))
     conn.close()
 
