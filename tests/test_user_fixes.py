@@ -205,7 +205,8 @@ def test_stocktaking_projects_per_action_line(fresh_store, tmp_path):
         assert row["actionLine"] == f"{ID}action-line/{notation}"
         assert int(row["projects"]) == len(ids) and set(row["projectIds"].split(", ")) == ids
         path.write_text(f"PREFIX wsis: <{WSIS}>\nSELECT (COUNT(DISTINCT ?s) AS ?n) WHERE "
-                        f"{{ ?s wsis:addressesActionLine <{ID}action-line/{notation}> }}")
+                        f"{{ ?s wsis:addressesActionLine <{ID}action-line/{notation}> ; "
+                        f"<http://www.w3.org/ns/prov#wasDerivedFrom> ?document }}")  # statements, not GA paragraphs
         count = json.loads(wsiskg("query", path, "--format", "json", store=fresh_store, check=True).stdout)
         assert int(row["statements"]) == int(values(count, "n")[0]), notation
     assert int(rows["C1"]["statements"]) > 0 and rows["C1"]["exampleStatement"].startswith(ID + "statement/")
