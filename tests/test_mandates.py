@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, wsiskg
+from conftest import REPO, query_rows
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.mandates import Vocabulary, extract, ordinal, vocabulary
 from wsiskg.graph.reference import _org_names, known_org_ids, read_table
@@ -29,13 +29,7 @@ def paragraph(file: str, number: str):
     return p, [x.text for x in paragraphs if x.parent == number]
 
 
-def run(store, name, **params) -> list[dict[str, str]]:
-    args = ["query", name, "--format", "json"]
-    for key, value in params.items():
-        args += ["--param", f"{key}={value}"]
-    result = wsiskg(*args, store=store)
-    assert result.returncode == 0, result.stderr
-    return [{k: c["value"] for k, c in row.items()} for row in json.loads(result.stdout)["results"]["bindings"]]
+run = query_rows
 
 
 # -- the extractor --------------------------------------------------------------------------------------
