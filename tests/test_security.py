@@ -58,8 +58,9 @@ def secure(built_store, tmp_path_factory):
     (queries / "nested" / "hidden.rq").write_text(f"#+ summary: {SECRET_MARKER}\nASK {{}}\n")
     token_file = work / "token"
     token_file.write_text(TOKEN + "\n")
+    # 10 s: an update is checked on a scratch copy of the whole store (165k quads since the GA's texts and UNBIS)
     srv = start_server(["--store", root, "serve", "--token-file", token_file, "--queries-dir", queries,
-                        "--timeout", "3"])
+                        "--timeout", "10"])
     yield srv
     srv.stop()
 

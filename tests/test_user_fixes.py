@@ -114,7 +114,7 @@ def test_ingested_statements_the_linker_linked_are_not_called_unlinked(fresh_sto
     assert unlinked == unlinked_in_store(fresh_store, tmp_path, "reworded-session-440/")
     # the build counts the same way: its warnings are the statements with no link in the store
     built = wsiskg("build", store=fresh_store, check=True)
-    count = int(re.search(r"(\d+) warning\(s\)", built.stdout).group(1))
+    count = int(re.search(r"the (\d+) warning\(s\) of entry files", built.stdout).group(1))
     assert count == len(unlinked_in_store(fresh_store, tmp_path))
 
 

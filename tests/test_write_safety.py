@@ -222,7 +222,7 @@ def test_a_journal_entry_is_validated_again_at_build(writable):
 def test_killed_ingests_never_leave_an_entry_file_the_store_lacks(fresh_store):
     """14.11: 10 of 10 kills between the file write and the commit left entry files."""
     document_file = FIXTURES / "reworded_session_440.txt"
-    entry = fresh_store / "entries" / "reworded_session_440.ttl"
+    entry = fresh_store / "entries" / "reworded-session-440.ttl"  # the slug made of the file's name
     before = quad_count(fresh_store)
     rng = random.Random(11)
     for _ in range(6):
@@ -237,7 +237,7 @@ def test_killed_ingests_never_leave_an_entry_file_the_store_lacks(fresh_store):
                 recover(fresh_store, store.version())
         assert entry.exists() == has_data
         if has_data:
-            wsiskg("remove", "reworded_session_440", store=fresh_store, check=True)
+            wsiskg("remove", "reworded-session-440", store=fresh_store, check=True)
             assert quad_count(fresh_store) == before and not entry.exists()
 
 
