@@ -436,6 +436,7 @@ def worker_main(conn, spec: WorkerSpec) -> None:
             return
         try:
             if job.key != state.key and not spec.endpoint:  # new data: reload first (the copy needs room)
+                conn.send(("loading", None))  # the reload is the server's work: the client's clock waits
                 limit_memory(None)
                 state.open(job.key)
                 limit_memory(budget)
@@ -783,8 +784,14 @@ class Executor:
                     raise Busy(f"the query ran longer than {self.lanes.slow_after:g} s and {reason}; "
                                "try again shortly")
                 message = worker.conn.recv()
-                if message[0] == "loaded":  # the worker reloaded the data first: the slice starts now
-                    slice_ends = time.monotonic() + self.lanes.slow_after
+                if message[0] == "loading":  # new data since this worker's last job: a reload first, which
+                    deadline = time.monotonic() + max(limit, STARTUP_LIMIT)  # is not the query's time
+                    slice_ends = deadline
+                    continue
+                if message[0] == "loaded":  # reloaded: the query's time-slice and deadline start now
+                    started = time.monotonic()
+                    deadline = started + limit
+                    slice_ends = started + self.lanes.slow_after
                     continue
                 status, payload = message
                 break
