@@ -37,8 +37,13 @@ def wsiskg(*args, store=None, check=False, input=None, timeout=300, env=None) ->
 
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory) -> Path:
-    """One store built from the shipped sources for the whole session (treat as read-only)."""
-    root = tmp_path_factory.mktemp("store")
+    """One store built from the shipped sources for the whole session (treat as read-only).
+
+    WSISKG_TEST_STORE names a folder to build it in instead, kept between runs: the build is the
+    same, but finds the sentence vectors of the last run cached there (the fast lane's 10 s, not 60 s).
+    """
+    kept = os.environ.get("WSISKG_TEST_STORE")
+    root = Path(kept).expanduser() if kept else tmp_path_factory.mktemp("store")
     wsiskg("build", store=root, check=True)
     return root
 
@@ -167,3 +172,66 @@ def query_rows(store, name, **params) -> list[dict[str, str]]:
     result = wsiskg(*args, store=store)
     assert result.returncode == 0, result.stderr
     return [{k: c["value"] for k, c in row.items()} for row in json.loads(result.stdout)["results"]["bindings"]]
+
+
+# -- the fast lane ---------------------------------------------------------------------------------
+# `pytest -m "not process and not slow"` (README, "The fast lane"). A test that starts a real
+# process of its own (a server, an outside engine, a browser) or kills one is marked `process`,
+# found from its source and its fixtures' sources; `slow` ones build or ingest into stores of their
+# own (each over 5 s on two busy cores in the run of 2026-12-05; keep the list by `--durations`).
+PROCESS_STARTERS = ("start_server(", "ServerProcess(", "Oxigraph(", "OxigraphServer(", "Virtuoso(", "Popen(",
+                    "oxigraph_server", "remote_server", "SIGKILL", "chromium", "playwright", "bench/run.py")
+SLOW = {
+    "test_big_inputs.py::test_import_grows_linearly_and_a_bad_file_is_refused_at_once",
+    "test_cli_formats.py::test_the_default_store_is_still_built_on_first_use",
+    "test_cli_formats.py::test_the_builds_warning_hint_is_a_command_that_works",
+    "test_cli_formats.py::test_a_whole_store_export_gives_line_numbers_their_datatype",
+    "test_similarity_index.py::test_stale_or_missing_index_gives_the_same_result",
+    "test_similarity_index.py::test_build_indexes_every_statement_whatever_the_linkers",
+    "test_write_safety.py::test_documents_and_remove",
+    "test_write_safety.py::test_killed_ingests_never_leave_an_entry_file_the_store_lacks",
+    "test_build_speed.py::test_a_build_loads_many_graphs_without_a_file_per_graph",
+    "test_build_speed.py::test_failed_build_reports_what_each_entry_alone_reports",
+    "test_user_fixes.py::test_ingested_statements_the_linker_linked_are_not_called_unlinked",
+    "test_user_fixes.py::test_a_utf16_document_ingests_like_its_utf8_twin",
+    "test_user_fixes.py::test_report_csvs_cannot_run_formulas",
+    "test_ingest.py::test_ingest_links_validates_and_survives_a_rebuild",
+    "test_ingest.py::test_reingest_replaces_the_document",
+    "test_ingest.py::test_unreadable_documents_change_nothing",
+    "test_ingest.py::test_restyled_twin_yields_the_same_statements",
+    "test_ingest.py::test_reworded_copy_is_found_beside_its_original",
+    "test_external.py::test_import_skip_bad_rows_lands_the_good_ones",
+    "test_external.py::test_export_round_trips_with_the_same_triples_per_graph",
+    "test_external.py::test_import_fails_whole_and_leaves_the_store_unchanged",
+    "test_queries.py::test_near_duplicates_finds_a_reworded_copy_beside_its_original",
+    "test_build_validate.py::test_rebuild_is_idempotent",
+    "test_build_validate.py::test_failed_build_keeps_the_previous_store",
+    "test_similarity_meaning.py::test_rebuild_and_ingest_embed_only_new_texts",
+    "test_similarity_meaning.py::test_report_threshold_joins_clusters_only_by_links_at_or_above_it",
+    "test_similarity_meaning.py::test_meaning_beats_words_on_recall_at_equal_or_better_precision",
+    "test_executor_reload.py::test_the_query_after_a_reload_still_has_its_deadline",
+    "test_executor_reload.py::test_a_reload_for_new_data_does_not_count_against_the_deadline",
+}
+
+
+def _starts_processes(item) -> bool:
+    import inspect
+    functions = [getattr(item, "function", None)]
+    for defs in item._fixtureinfo.name2fixturedefs.values():
+        functions.extend(d.func for d in defs)
+    for func in functions:
+        try:
+            text = inspect.getsource(func)
+        except (OSError, TypeError):
+            continue
+        if any(s in text for s in PROCESS_STARTERS):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _starts_processes(item):
+            item.add_marker(pytest.mark.process)
+        if item.nodeid.split("/")[-1].split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)

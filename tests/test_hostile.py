@@ -18,6 +18,7 @@ import pytest
 
 from conftest import child_pids, start_server
 from httpclient import assert_clean_error, get
+from timing import allowed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import hostile  # noqa: E402
@@ -129,7 +130,7 @@ def test_slow_connections_do_not_shut_out_a_probe(exposed):
     started = time.monotonic()
     reply = get(exposed.url + "/health", headers={"Accept": "application/json"}, timeout=10)
     assert reply.status == 200
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < allowed(2.0)
     # requests that never finish arriving are cut at the read timeout (4 s), not held for ever
     for _ in range(8):
         for sock in trickle:

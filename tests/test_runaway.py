@@ -17,6 +17,7 @@ import pytest
 
 from conftest import start_server
 from httpclient import assert_clean_error, get, post
+from timing import allowed
 
 ID = "https://w3id.org/wsis-kg/id/"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -102,7 +103,7 @@ def test_runaway_queries_on_every_worker_are_all_stopped(stoppable):
         assert_clean_error(reply, reply.status)
         assert "limit" in reply.text or "busy" in reply.text, reply.text
         assert reply.headers.get("retry-after")
-        assert seconds < 2 * TIMEOUT + 10, f"a client waited {seconds:.1f} s against a {TIMEOUT} s deadline"
+        assert seconds < 2 * TIMEOUT + allowed(10), f"a client waited {seconds:.1f} s against a {TIMEOUT} s deadline"
     assert sum("limit" in r.text for r, _ in replies) >= 2
 
     # the processes that ran the work are gone, and the pool is whole again
@@ -128,7 +129,7 @@ def test_runaway_queries_on_every_worker_are_all_stopped(stoppable):
     # a cheap query is answered at once
     started = time.monotonic()
     assert count(stoppable) > 0
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < allowed(2)
 
 
 def test_a_runaway_update_is_stopped_and_changes_nothing(stoppable):
@@ -142,7 +143,7 @@ def test_a_runaway_update_is_stopped_and_changes_nothing(stoppable):
     seconds = time.monotonic() - started
     assert reply.status in (503, 504), (reply.status, reply.text[:300])
     assert_clean_error(reply, reply.status, "limit")
-    assert seconds < TIMEOUT + 10
+    assert seconds < TIMEOUT + allowed(10)
     assert count(stoppable) == before
     # the write lock was let go: the next write goes through at once
     wait_for_pool(stoppable)
@@ -151,5 +152,5 @@ def test_a_runaway_update_is_stopped_and_changes_nothing(stoppable):
               data=f"INSERT DATA {{ GRAPH <{ID}graph/test> {{ <{ID}test/after-runaway> <{SKOS}note> \"ok\" }} }}",
               headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
     assert ok.status == 200, ok.text
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < allowed(10)
     assert count(stoppable) == before + 1

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import REPO, start_server, wsiskg
 from httpclient import assert_clean_error, get, post, request
+from timing import allowed
 
 ID = "https://w3id.org/wsis-kg/id/"
 WSIS = "https://w3id.org/wsis-kg/ontology#"
@@ -431,11 +432,11 @@ def test_an_allow_listed_endpoint_that_never_answers_does_not_hang_the_server(fe
     quick_seconds = time.monotonic() - started
     thread.join(timeout=60)
     assert quick.status == 200 and quick.json()["boolean"] is True
-    assert quick_seconds < 2.5, f"a cheap query waited {quick_seconds:.1f} s behind the hanging SERVICE call"
+    assert quick_seconds < allowed(2.5), f"a cheap query waited {quick_seconds:.1f} s behind the hanging SERVICE call"
     reply = outcome["reply"]
     assert reply.status in (503, 504), (reply.status, reply.text[:300])
     assert_clean_error(reply, reply.status, "limit")
-    assert outcome["seconds"] < 3 + 5, f"the query took {outcome['seconds']:.1f} s against a 3 s deadline"
+    assert outcome["seconds"] < 3 + allowed(5), f"the query took {outcome['seconds']:.1f} s against a 3 s deadline"
     # the outbound connection itself was dropped (the worker holding it was stopped)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not all(silent.closed_by_peer(c) for c in silent.connections):
