@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.process  # kills or starts processes from helper functions (conftest: the fast lane)
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = ["describe-entity", "entities-without-external-link"]
 ENGINES = ("wsiskg_http", "rdflib", "oxigraph_server")
