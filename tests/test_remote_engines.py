@@ -55,9 +55,6 @@ VIRTUOSO_CANNOT: dict[str, str] = {
     "stakeholder-voice": "107 rows embedded vs 89 on Virtuoso 7.2 since the linker's machine wsis:voicedBy "
                          "links (issue 16.5) joined the query's theme rows; not yet rewritten",
     # the queries of issue 16 added in this stop, measured on Virtuoso 7.2.5.1 and not yet rewritten:
-    "uptake": "Virtuoso 7.2 gives 0 of 357 rows: its optional parameters are tested with COALESCE over a "
-              "comparison with an unbound parameter, which Virtuoso reads as false (mandates had the same "
-              "cause and was rewritten with BIND + BOUND)",
     "wsis-gdc-matrix": "Virtuoso 7.2 stops with 22023 'replace() can not search for a pattern that can be "
                        "found even in an empty string' (a REPLACE whose pattern matches the empty string)",
     "mandate-overlap": "Virtuoso 7.2 stops with SR066 'Unsupported case in CONVERT (incomplete RDF box -> "
