@@ -46,7 +46,9 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # instead of 64) and body-overlap (no 1.0/0: Virtuoso stops the query, SR083 Division by zero).
 # Then: uptake (BOUND, as above: 0 rows of 357; and MAX instead of SAMPLE: each engine sampled its own
 # evidence, 105 rows differed), wsis-gdc-matrix (no REPLACE whose pattern matches "": Virtuoso stops
-# with 22023 "replace() can not search for a pattern that can be found even in an empty string").
+# with 22023 "replace() can not search for a pattern that can be found even in an empty string"),
+# stakeholder-voice (a FILTER per UNION branch, not IF over a GRAPH variable: Virtuoso dropped the rows
+# whose IF condition over the graph name was false, 89 groups of 107).
 VIRTUOSO_CANNOT: dict[str, str] = {
     "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
                             "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
@@ -55,8 +57,6 @@ VIRTUOSO_CANNOT: dict[str, str] = {
                                       "`?s wsis:similarTo+ ?m` over the 730 links (stored both ways; 215 "
                                       "statements, 42,045 pairs) stops with `Exceeded 1000000000 bytes in "
                                       "transitive temp memory`; only its own OPTION(T_DISTINCT) bounds it",
-    "stakeholder-voice": "107 rows embedded vs 89 on Virtuoso 7.2 since the linker's machine wsis:voicedBy "
-                         "links (issue 16.5) joined the query's theme rows; not yet rewritten",
     # the queries of issue 16 added in this stop, measured on Virtuoso 7.2.5.1 and not yet rewritten:
     "mandate-overlap": "Virtuoso 7.2 stops with SR066 'Unsupported case in CONVERT (incomplete RDF box -> "
                        "VARCHAR)' on a string function over a computed value",
