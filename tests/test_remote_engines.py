@@ -48,11 +48,10 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # evidence, 105 rows differed), wsis-gdc-matrix (no REPLACE whose pattern matches "": Virtuoso stops
 # with 22023 "replace() can not search for a pattern that can be found even in an empty string"),
 # stakeholder-voice (a FILTER per UNION branch, not IF over a GRAPH variable: Virtuoso dropped the rows
-# whose IF condition over the graph name was false, 89 groups of 107).
+# whose IF condition over the graph name was false, 89 groups of 107), statement-provenance (a UNION
+# branch for a named statement, one for words: Virtuoso joins `BIND(?unbound AS ?s) ?s wsis:text ?t`
+# with no statement, SPARQL 374, and a text search answered 0 rows).
 VIRTUOSO_CANNOT: dict[str, str] = {
-    "statement-provenance": "Virtuoso 7.2 joins on a variable bound from an unbound parameter "
-                            "(`BIND(?unbound AS ?s) ?s wsis:text ?t` gives 0 rows, SPARQL 374); the query "
-                            "binds the statement first so the embedded store looks one statement up, not all",
     "report-near-duplicate-clusters": "Virtuoso 7.2 follows a property path through cycles path by path: "
                                       "`?s wsis:similarTo+ ?m` over the 730 links (stored both ways; 215 "
                                       "statements, 42,045 pairs) stops with `Exceeded 1000000000 bytes in "
