@@ -74,6 +74,25 @@ def test_the_uptake_query_lists_every_statement_of_a_document_and_what_took_it_u
     assert {r["statement"] for r in rows if r["takenUp"] == "true"} == linked & in_file
 
 
+def test_the_uptake_query_shows_the_evidence_of_the_best_scored_link(built_store):
+    """One link's evidence, chosen alike by every engine (SAMPLE let each pick its own: issue 13.3)."""
+    rows = run(built_store, "uptake")
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        links = store.query(f"""PREFIX wsis: <{ns.WSIS}> PREFIX rdf: <{ns.RDF}>
+          SELECT ?s ?score ?evidence WHERE {{ GRAPH <{ns.links_graph('uptake')}> {{
+            ?l rdf:subject ?s ; rdf:predicate wsis:takenUpBy ; wsis:score ?score ; wsis:evidenceText ?evidence }} }}""").rows
+    by_statement: dict[str, list[tuple[float, str]]] = {}
+    for s, score, evidence in links:
+        by_statement.setdefault(s.value, []).append((float(score.value), evidence.value))
+    taken = [r for r in rows if r["takenUp"] == "true"]
+    assert len(taken) == len(by_statement) > 50
+    for r in taken:
+        best = max(score for score, _ in by_statement[r["statement"]])
+        assert float(r["bestScore"]) == best
+        assert r["evidence"] in {e for score, e in by_statement[r["statement"]] if score == best}, r["statement"]
+    assert not any(r.get("evidence") for r in rows if r["takenUp"] == "false")
+
+
 
 def test_the_point_of_a_recommendation_is_what_it_asks_for():
     assert point("The WSIS+20 review should commit to the establishment of a permanent IGF mandate, supported "
