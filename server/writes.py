@@ -131,6 +131,7 @@ def data():
     _authorised()
     if graph == ns.GRAPH_META:
         raise ApiError(403, META)
+    _refuse_protected([graph])  # before any work: the route names its graph
     existed = _exists(graph)
     if request.method == "DELETE":
         if not existed:
@@ -173,16 +174,20 @@ def shipped_graphs() -> set[str]:
     return {ns.doc_graph(s) for s in slugs} | {ns.links_graph(s) for s in slugs} | {ns.links_graph("similarity")}
 
 
+def _refuse_protected(graphs) -> None:
+    protected = [g for g in graphs if g in PROTECTED]
+    if protected and not services().config.allow_reference_writes:
+        raise ApiError(403, f"the write would change <{protected[0]}>, which is built from the shipped sources "
+                            "and protected; nothing was changed (an operator can allow it: "
+                            "wsiskg serve --allow-reference-writes)")
+
+
 def _judge(outcome) -> bool:
     """Refuse (raise) what no write may do; say whether the shapes allow the rest."""
     config = services().config
     if outcome.touches_meta:
         raise ApiError(403, f"the write would change {META}")
-    protected = [g for g in outcome.graphs if g in PROTECTED]
-    if protected and not config.allow_reference_writes:
-        raise ApiError(403, f"the write would change <{protected[0]}>, which is built from the shipped sources "
-                            "and protected; nothing was changed (an operator can allow it: "
-                            "wsiskg serve --allow-reference-writes)")
+    _refuse_protected(outcome.graphs)
     if request.args.get("confirm") != CONFIRM:
         share = outcome.removed / max(outcome.total, 1)
         if outcome.removed and share > config.max_removal_share:
