@@ -1,0 +1,56 @@
+"""Issue 18, one fact in one place. Item 5: graph/ never imports the server; `serve` joins the `wsiskg`
+group through the `wsiskg.commands` entry point (still run as `python -m wsiskg.graph.cli serve`, as a
+user and the tests do); the library's errors reach the user through one mapping (`user_errors`)."""
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+
+from conftest import REPO, wsiskg
+from wsiskg.graph import library
+from wsiskg.graph.cli import UserError, cli, user_errors
+from wsiskg.graph.store import QuerySyntaxError, StoreError
+
+
+def test_graph_never_imports_the_server():
+    found = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "graph").rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"wsiskg\.server|from \.\.server|import server", line)]
+    assert found == []
+
+
+def test_serve_is_listed_and_checks_its_options_through_the_entry_point():
+    listed = wsiskg("--help")
+    assert listed.returncode == 0 and re.search(r"^\s+serve\s+Serve the SPARQL endpoint", listed.stdout, re.M)
+    # a remote endpoint: no store is built; the bad value is refused before anything starts
+    bad = wsiskg("serve", "--endpoint", "http://127.0.0.1:9/sparql", "--workers", "0")
+    assert bad.returncode == 2 and "--workers must be positive" in bad.stderr and "Traceback" not in bad.stderr
+    size = wsiskg("serve", "--endpoint", "http://127.0.0.1:9/sparql", "--worker-memory", "lots")
+    assert size.returncode == 2 and "--worker-memory" in size.stderr and "Traceback" not in size.stderr
+
+
+def test_group_names_serve_once():
+    ctx = click.Context(cli, obj={})
+    names = cli.list_commands(ctx)
+    assert names.count("serve") == 1 and cli.get_command(ctx, "serve").name == "serve"
+    assert cli.get_command(ctx, "no-such-command") is None
+
+
+@pytest.mark.parametrize("error, prefix, message", [
+    (StoreError("the store at /x is locked"), "", "the store at /x is locked"),
+    (QuerySyntaxError("line 1: bad"), "build not started: ", "build not started: line 1: bad"),
+    # a LookupError's str() would quote the message: the user reads it plain
+    (library.UnknownQuery("no named query 'x'"), "", "no named query 'x'"),
+])
+def test_user_errors_maps_the_library_errors_to_exit_1(error, prefix, message):
+    with pytest.raises(UserError) as caught, user_errors(library.UnknownQuery, prefix=prefix):
+        raise error
+    assert caught.value.exit_code == 1 and caught.value.message == message
+
+
+def test_user_errors_lets_other_errors_through():
+    with pytest.raises(KeyError), user_errors():
+        raise KeyError("a bug, not a user's error")
+
