@@ -1,17 +1,19 @@
 """Issue 18, one fact in one place. Item 5: graph/ never imports the server; `serve` joins the `wsiskg`
 group through the `wsiskg.commands` entry point (still run as `python -m wsiskg.graph.cli serve`, as a
-user and the tests do); the library's errors reach the user through one mapping (`user_errors`)."""
+user and the tests do); the library's errors reach the user through one mapping (`user_errors`).
+Item 4: nobody reaches into the store's engine; the store offers what they reached in for."""
 from __future__ import annotations
 
 import re
 
 import click
+import pyoxigraph as ox
 import pytest
 
 from conftest import REPO, wsiskg
 from wsiskg.graph import library
 from wsiskg.graph.cli import UserError, cli, user_errors
-from wsiskg.graph.store import QuerySyntaxError, StoreError
+from wsiskg.graph.store import EmbeddedStore, QuerySyntaxError, StoreError
 
 
 def test_graph_never_imports_the_server():
@@ -53,4 +55,38 @@ def test_user_errors_maps_the_library_errors_to_exit_1(error, prefix, message):
 def test_user_errors_lets_other_errors_through():
     with pytest.raises(KeyError), user_errors():
         raise KeyError("a bug, not a user's error")
+
+
+def test_nobody_outside_the_store_touches_its_engine():
+    found = [f"{path.relative_to(REPO)}:{n}" for folder in ("graph", "server", "bench")
+             for path in sorted((REPO / folder).rglob("*.py")) if path != REPO / "graph" / "store.py"
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"\._store\b|\b_to_rdflib\b", line)]
+    assert found == []
+
+
+QUADS = """<http://example.org/a> <http://example.org/p> "x"@en <http://example.org/g1> .
+<http://example.org/a> <http://example.org/q> _:b <http://example.org/g2> .
+_:b <http://example.org/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> <http://example.org/g2> .
+<http://example.org/d> <http://example.org/p> <http://example.org/e> .
+"""
+
+
+def _canonical(store: ox.Store) -> set:
+    return {(str(q.subject) if not isinstance(q.subject, ox.BlankNode) else "_", str(q.predicate),
+             str(q.object) if not isinstance(q.object, ox.BlankNode) else "_", str(q.graph_name)) for q in store}
+
+
+def test_copy_to_memory_and_backup_hold_every_quad(tmp_path):
+    engine = ox.Store(str(tmp_path / "db"))
+    engine.load(QUADS.encode(), format=ox.RdfFormat.N_QUADS)
+    store = EmbeddedStore(engine, tmp_path)
+    copy = store.copy_to_memory()
+    assert len(copy) == 4 and _canonical(copy) == _canonical(engine)
+    copy.update("DELETE DATA { GRAPH <http://example.org/g1> { <http://example.org/a> <http://example.org/p> \"x\"@en } }")
+    assert len(engine) == 4  # the copy is scratch space: the store is untouched
+    store.backup(tmp_path / "backup")
+    store.close()
+    reopened = ox.Store.read_only(str(tmp_path / "backup"))
+    assert _canonical(reopened) == _canonical(ox.Store.read_only(str(tmp_path / "db")))
 
