@@ -14,7 +14,7 @@ import click
 
 from . import library
 from .paths import default_store_path
-from .results import ALL_FORMATS
+from .results import ALL_FORMATS, RDF_FORMATS
 
 
 class UserError(click.ClickException):
@@ -355,7 +355,8 @@ def list_queries(fmt):
         click.echo(f"{q.name:<28} {q.summary}" + (f"  ({params})" if params else ""))
 
 
-EXPORT_FORMATS = {"nquads": "N_QUADS", "trig": "TRIG", "turtle": "TURTLE", "jsonld": "JSON_LD", "ntriples": "N_TRIPLES"}
+# the graph formats of graph/results.py's table that `export` writes
+EXPORT_FORMATS = {name: RDF_FORMATS[name] for name in ("nquads", "trig", "turtle", "jsonld", "ntriples")}
 
 
 @cli.command()
@@ -365,7 +366,7 @@ EXPORT_FORMATS = {"nquads": "N_QUADS", "trig": "TRIG", "turtle": "TURTLE", "json
 def export(ctx, graph_iri, fmt):
     """Write the graph (or one named graph) to standard output."""
     import pyoxigraph as ox
-    rdf_format = getattr(ox.RdfFormat, EXPORT_FORMATS[fmt])
+    rdf_format = EXPORT_FORMATS[fmt]
     if graph_iri is None and fmt in ("turtle", "ntriples"):
         raise click.UsageError(f"--format {fmt} holds one graph: name it with --graph, or use nquads/trig/jsonld")
     store = open_existing(ctx)
