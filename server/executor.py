@@ -49,6 +49,8 @@ from pathlib import Path
 
 from wsiskg.graph.sparqltext import check_nesting, tokens
 
+from .config import ServerConfig
+
 log = logging.getLogger("wsiskg.server")
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
@@ -97,13 +99,13 @@ class WorkerSpec:
 
     store_root: str | None = None
     endpoint: str | None = None
-    timeout: float = 30.0
-    memory: str = "auto"  # "auto" | "always" | "never"
-    memory_max_quads: int = 10_000_000
-    workers: int = 2  # how many workers will each hold a copy (for the memory check)
+    timeout: float = ServerConfig.timeout  # (the defaults are the server's settings', server/config.py)
+    memory: str = ServerConfig.memory  # "auto" | "always" | "never"
+    memory_max_quads: int = ServerConfig.memory_max_quads
+    workers: int = ServerConfig.workers  # how many workers will each hold a copy (for the memory check)
     initial_version: int | None = None  # the version the server knows at start (None: no writes)
     initial_key: tuple | None = None  # the data to open first (Backend.key()); None: current_key(...)
-    worker_memory: str = "auto"  # memory a query may use beyond the worker's copy: "auto", "none", "2G", "512M"
+    worker_memory: str = ServerConfig.worker_memory  # beyond the worker's copy: "auto", "none", "2G", "512M"
 
 
 @dataclass

@@ -90,3 +90,28 @@ def test_copy_to_memory_and_backup_hold_every_quad(tmp_path):
     reopened = ox.Store.read_only(str(tmp_path / "backup"))
     assert _canonical(reopened) == _canonical(ox.Store.read_only(str(tmp_path / "db")))
 
+
+def test_serve_options_are_the_settings_declared_in_server_config():
+    """Item 2: each setting is declared once (a ServerConfig field with its default and help);
+    `wsiskg serve`'s options are built from those fields, so they cannot drift apart."""
+    import dataclasses
+
+    from wsiskg.server.cli import serve
+    from wsiskg.server.config import ServerConfig
+    declared = [f for f in dataclasses.fields(ServerConfig) if "option" in f.metadata]
+    options = [p for p in serve.params if isinstance(p, click.Option)]
+    assert [p.name for p in options] == [f.name for f in declared]
+    defaults = ServerConfig()
+    for f, p in zip(declared, options):
+        assert p.help == f.metadata["option"].get("help")
+        unset = f.metadata["option"].get("unset", "no")
+        if unset != "no":  # an option left out keeps the setting's own default
+            assert p.default == unset and getattr(defaults, f.name) is not None
+        elif p.multiple:
+            assert list(p.default) == getattr(defaults, f.name) == []
+        else:
+            assert p.default == getattr(defaults, f.name), f.name
+    shown = wsiskg("serve", "--help").stdout
+    for needle in ("--max-removal-share FLOAT RANGE", "[default: 0.1; 0<=x<=1]", "--warm / --no-warm", "[default: 10000]",
+                   "--worker-memory SIZE", "--queries-dir DIRECTORY"):
+        assert needle in " ".join(shown.split()), needle
