@@ -1,15 +1,20 @@
-"""The `wsiskg` command line. Exit codes: 0 success, 1 failed validation or query, 2 usage error."""
+"""The `wsiskg` command line. Exit codes: 0 success, 1 failed validation or query, 2 usage error.
+
+Commands of other packages (`serve`, in server/cli.py) join the group through the `wsiskg.commands`
+entry points, so graph/ never imports the server."""
 from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
 from . import library
 from .paths import default_store_path
-from .results import ALL_FORMATS
+from .results import ALL_FORMATS, RDF_FORMATS
 
 
 class UserError(click.ClickException):
@@ -18,7 +23,20 @@ class UserError(click.ClickException):
     exit_code = 1
 
 
-def _store_root(ctx) -> Path:
+@contextmanager
+def user_errors(*also: type[BaseException], prefix: str = ""):
+    """The one mapping of the library's errors to a user's error: a StoreError (and the `also` kinds)
+    becomes one line on stderr and exit 1, never a traceback."""
+    from .store import StoreError
+    try:
+        yield
+    except (StoreError, *also) as exc:
+        # a LookupError's str() quotes its message: show the message itself
+        message = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+        raise UserError(f"{prefix}{message}") from None
+
+
+def store_root(ctx) -> Path:
     return Path(ctx.obj["store"]).expanduser() if ctx.obj.get("store") else default_store_path()
 
 
@@ -45,11 +63,11 @@ class NoStore(UserError):
     exit_code = 2
 
 
-def _ensure_store(ctx, quiet=True) -> Path:
+def ensure_built(ctx, quiet=True) -> Path:
     """The store's folder, built on first use only when it is the default store: a path the user
     named that holds no store is refused, so a typo does not answer from a new, empty-handed store."""
     from .store import database_path
-    root = _store_root(ctx)
+    root = store_root(ctx)
     if database_path(root) is None:
         if ctx.obj.get("store") and root.resolve() != default_store_path().resolve():
             raise NoStore(f"no store at {root} (given with --store or WSISKG_STORE): check the path, "
@@ -61,17 +79,32 @@ def _ensure_store(ctx, quiet=True) -> Path:
 
 def open_existing(ctx, read_only=True):
     """The store for reading commands: built on first use when it is the default one."""
-    from .store import StoreError, open_store
+    from .store import open_store
     if ctx.obj.get("endpoint"):
         return open_store(endpoint=ctx.obj["endpoint"])
-    root = _ensure_store(ctx)
-    try:
+    root = ensure_built(ctx)
+    with user_errors():
         return open_store(root, read_only=read_only)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The group of commands: its own, and those other packages declare as `wsiskg.commands` entry points
+    (loaded only when named or listed)."""
+
+    def _plugins(self) -> dict:
+        return {ep.name: ep for ep in entry_points(group="wsiskg.commands")}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx, name):
+        found = super().get_command(ctx, name)
+        if found is None and name in self._plugins():
+            found = self._plugins()[name].load()
+        return found
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", "store", type=click.Path(file_okay=False), envvar="WSISKG_STORE",
               help="Store folder (default: a per-user store, built on first use).")
 @click.option("--endpoint", envvar="WSISKG_ENDPOINT", default=None,
@@ -101,7 +134,7 @@ def _warnings_hint(ctx, warnings, most=10) -> str:
     text = f"{len(warnings)} warning(s) (the build keeps them)"
     if not files:
         return text
-    store = f" --store {shlex.quote(str(_store_root(ctx)))}" if ctx.obj.get("store") else ""
+    store = f" --store {shlex.quote(str(store_root(ctx)))}" if ctx.obj.get("store") else ""
     shown = " ".join(shlex.quote(f) for f in files[:most])
     more = f" (and {len(files) - most} more file(s))" if len(files) > most else ""
     return f"{text}; the {len(listed)} warning(s) of entry files: see them with:\n  wsiskg{store} validate {shown}{more}"
@@ -110,17 +143,13 @@ def _warnings_hint(ctx, warnings, most=10) -> str:
 def _run_build(ctx, quiet=False, progress=None):
     from .build import BuildFailed, build
     from .embed import ModelError
-    from .store import StoreError
-    root = _store_root(ctx)
+    root = store_root(ctx)
     try:
-        result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
-    except ModelError as exc:
-        raise UserError(str(exc)) from None
+        with user_errors(ModelError), user_errors(prefix="build not started: "):  # another writer holds the store
+            result = build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress))
     except BuildFailed as exc:
         _print_build_failure(exc)
         raise UserError(f"build failed: {exc}; the previous store (if any) is unchanged") from None
-    except StoreError as exc:  # another writer holds the store
-        raise UserError(f"build not started: {exc}") from None
     if not quiet:
         click.echo(f"Built store version {result.version} at {root}")
         width = max(len(g) for g in result.graph_sizes)
@@ -181,7 +210,7 @@ def query(ctx, name_or_file, params, fmt, limit):
     """Run a named query (see `wsiskg queries`) or a .rq file."""
     from .results import format_mismatch, serialize, table
     from .sparqltext import analyse
-    from .store import QuerySyntaxError, StoreError
+    from .store import QuerySyntaxError
     values = {}
     for item in params:
         if "=" not in item:
@@ -189,7 +218,7 @@ def query(ctx, name_or_file, params, fmt, limit):
         key, value = item.split("=", 1)
         values[key.strip()] = value
     path = Path(name_or_file)
-    try:
+    with user_errors(library.UnknownQuery, library.ParameterError, ValueError):
         if path.suffix == ".rq":
             if not path.is_file():
                 raise UserError(f"{path}: no such query file")
@@ -197,22 +226,19 @@ def query(ctx, name_or_file, params, fmt, limit):
         else:
             named = library.get(name_or_file)
         bindings = named.bind(values)
-    except (library.UnknownQuery, library.ParameterError, ValueError) as exc:
-        raise UserError(exc.args[0] if exc.args else str(exc)) from None
     analysis = analyse(named.text)
     mismatch = fmt != "table" and analysis.form and format_mismatch(analysis.result_kind, fmt)
     if mismatch:
         raise click.UsageError(mismatch)
     store = open_existing(ctx)
-    try:
-        with store:
-            result = store.query(named.text, bindings=bindings, limit=limit)
-    except QuerySyntaxError as exc:
-        raise UserError(f"{name_or_file}: syntax error: {exc}") from None
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:  # e.g. a SERVICE endpoint that cannot be reached
-        raise UserError(f"{name_or_file}: the query failed: {exc}") from None
+    with user_errors():
+        try:
+            with store:
+                result = store.query(named.text, bindings=bindings, limit=limit)
+        except QuerySyntaxError as exc:  # a StoreError with its own prefix: caught before user_errors
+            raise UserError(f"{name_or_file}: syntax error: {exc}") from None
+        except OSError as exc:  # e.g. a SERVICE endpoint that cannot be reached
+            raise UserError(f"{name_or_file}: the query failed: {exc}") from None
     mismatch = fmt != "table" and format_mismatch(result.kind, fmt)
     if mismatch:  # the lexer above missed the form: say so all the same, never a traceback
         raise click.UsageError(mismatch)
@@ -234,18 +260,14 @@ def ingest(ctx, file, slug, progress, threshold):
     """Turn an outcome document into entries, link, validate and add them (re-ingest replaces)."""
     from .embed import ModelError
     from .ingest import IngestError, ingest as run_ingest
-    from .store import StoreError
-    root = _ensure_store(ctx)
+    root = ensure_built(ctx)
     try:
-        result = run_ingest(Path(file), root, slug=slug, threshold=threshold,
-                            progress=_progress(sys.stderr.isatty() if progress is None else progress))
-    except ModelError as exc:
-        raise UserError(str(exc)) from None
+        with user_errors(ModelError):
+            result = run_ingest(Path(file), root, slug=slug, threshold=threshold,
+                                progress=_progress(sys.stderr.isatty() if progress is None else progress))
     except IngestError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        raise UserError(str(exc)) from None
-    except StoreError as exc:
         raise UserError(str(exc)) from None
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts.items()))
     click.echo(f"Ingested {file} as <{result.slug}>: {result.statements} statements ({counts}), "
@@ -261,13 +283,9 @@ def ingest(ctx, file, slug, progress, threshold):
 def documents(ctx, fmt):
     """List the source documents in the store: ingested ones (removable) and shipped ones."""
     from .documents import list_documents
-    from .store import StoreError
     store = open_existing(ctx)
-    try:
-        with store:
-            found = list_documents(store, _store_root(ctx))
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(), store:
+        found = list_documents(store, store_root(ctx))
     if fmt == "json":
         click.echo(json.dumps([d.__dict__ for d in found], indent=2))
         return
@@ -281,14 +299,12 @@ def documents(ctx, fmt):
 def remove(ctx, slug):
     """Take an ingested document out of the store (its statements, links and similarity pairs)."""
     from .documents import DocumentError, remove_document
-    from .store import StoreError, database_path
-    root = _store_root(ctx)
+    from .store import database_path
+    root = store_root(ctx)
     if database_path(root) is None:
         raise UserError(f"no store at {root}: nothing to remove")
-    try:
+    with user_errors(DocumentError):
         version = remove_document(root, slug)
-    except (DocumentError, StoreError) as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"Removed {slug}; store version {version}")
 
 
@@ -302,12 +318,9 @@ def restore(ctx, version, show, progress):
     set aside in journal/undone/, and the store is rebuilt without them)."""
     from . import journal
     from .build import BuildFailed, build as run_build
-    from .store import StoreError
-    root = _store_root(ctx)
-    try:
+    root = store_root(ctx)
+    with user_errors():
         kept = journal.entries(root)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
     if show or version is None:
         if not kept:
             click.echo("No writes through /update or /data are in the journal.")
@@ -319,13 +332,12 @@ def restore(ctx, version, show, progress):
         click.echo(f"Nothing to undo: no write through the API after version {version}.")
         return
     try:
-        result = run_build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress),
-                           restore_to=version)
+        with user_errors():
+            result = run_build(root, progress=_progress(sys.stderr.isatty() if progress is None else progress),
+                               restore_to=version)
     except BuildFailed as exc:
         _print_build_failure(exc)
         raise UserError(f"restore failed: {exc}; the store is unchanged") from None
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
     click.echo(f"Undid {len(undone)} write(s) made after version {version} (kept in "
                f"{journal.journal_dir(root) / journal.UNDONE_DIR}); store version {result.version}")
 
@@ -343,7 +355,8 @@ def list_queries(fmt):
         click.echo(f"{q.name:<28} {q.summary}" + (f"  ({params})" if params else ""))
 
 
-EXPORT_FORMATS = {"nquads": "N_QUADS", "trig": "TRIG", "turtle": "TURTLE", "jsonld": "JSON_LD", "ntriples": "N_TRIPLES"}
+# the graph formats of graph/results.py's table that `export` writes
+EXPORT_FORMATS = {name: RDF_FORMATS[name] for name in ("nquads", "trig", "turtle", "jsonld", "ntriples")}
 
 
 @cli.command()
@@ -353,18 +366,14 @@ EXPORT_FORMATS = {"nquads": "N_QUADS", "trig": "TRIG", "turtle": "TURTLE", "json
 def export(ctx, graph_iri, fmt):
     """Write the graph (or one named graph) to standard output."""
     import pyoxigraph as ox
-    from .store import StoreError
-    rdf_format = getattr(ox.RdfFormat, EXPORT_FORMATS[fmt])
+    rdf_format = EXPORT_FORMATS[fmt]
     if graph_iri is None and fmt in ("turtle", "ntriples"):
         raise click.UsageError(f"--format {fmt} holds one graph: name it with --graph, or use nquads/trig/jsonld")
     store = open_existing(ctx)
-    try:
-        with store:
-            if graph_iri and graph_iri not in store.graph_sizes():
-                raise UserError(f"no named graph <{graph_iri}> in the store")
-            data = store.dump(rdf_format, graph_iri)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(), store:
+        if graph_iri and graph_iri not in store.graph_sizes():
+            raise UserError(f"no named graph <{graph_iri}> in the store")
+        data = store.dump(rdf_format, graph_iri)
     # The store keeps wsis:sourceLine's xsd:positiveInteger as xsd:integer: give the shapes' datatypes
     # back, so an export passes `wsiskg validate` and other tools read the ontology's ranges.
     from .validate import restore_line_datatypes, restore_quad_datatypes
@@ -375,98 +384,18 @@ def export(ctx, graph_iri, fmt):
     sys.stdout.buffer.write(data)
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--endpoint", "remote", default=None, help="Serve a remote SPARQL 1.1 endpoint instead of the embedded store.")
-@click.option("--update-endpoint", default=None, help="The remote endpoint's update URL (for writes).")
-@click.option("--allow-service", multiple=True, metavar="URL", help="An endpoint SERVICE clauses may call (repeatable).")
-@click.option("--token-file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="File holding the bearer token that enables /update and /data.")
-@click.option("--timeout", default=30.0, show_default=True, type=float, help="Per-query time limit, seconds.")
-@click.option("--max-rows", default=10000, show_default=True, type=int, help="Rows returned before truncating.")
-@click.option("--workers", default=2, show_default=True, type=int, help="Query worker processes.")
-@click.option("--threads", default=None, type=int, help="HTTP threads (default: from the machine, at least 16).")
-@click.option("--max-query-bytes", default=1_000_000, show_default=True, type=int,
-              help="Largest request accepted on /sparql and /queries (413 beyond).")
-@click.option("--max-data-bytes", default=10_000_000, show_default=True, type=int,
-              help="Largest request accepted on /validate, /data and /update (413 beyond).")
-@click.option("--memory", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Query workers copy the store into memory (auto: when every worker's copy fits in half "
-                   "the free memory, up to 10M quads).")
-@click.option("--queries-dir", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Serve the named queries of this folder instead of the shipped ones.")
-@click.option("--cache-mb", default=256, show_default=True, type=click.IntRange(min=0),
-              help="Memory for answers kept until the data changes (0: no cache).")
-@click.option("--warm/--no-warm", default=True, show_default=True,
-              help="Compute the named queries' default answers after start-up and after every write.")
-@click.option("--allow-reference-writes", is_flag=True,
-              help="Let token holders write the ontology and reference graphs (refused by default).")
-@click.option("--max-removal-share", default=0.10, show_default=True, type=click.FloatRange(0, 1),
-              help="A write removing more than this share of the store needs ?confirm=large-removal.")
-@click.option("--worker-memory", default="auto", show_default=True, metavar="SIZE",
-              help="Memory one query may use beyond its worker's copy of the data (e.g. 2G, 512M; none: no "
-                   "limit); auto: 2G, less when the machine is small. A query needing more gets 503.")
-@click.option("--slow-after", default=2.0, show_default=True, type=click.FloatRange(min=0.05),
-              help="Seconds after which a query counts as slow work (the workers' time-slice).")
-@click.option("--reserve-workers", default=None, type=click.IntRange(min=0),
-              help="Workers kept for quick queries, never given to slow ones (default: 1 when --workers >= 2).")
-@click.option("--client-slow-queries", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Slow queries one client address may run at once (more get 503 at once).")
-@click.option("--connections-per-client", default=64, show_default=True, type=click.IntRange(min=1),
-              help="Open connections one client address may hold (more are closed at once).")
-@click.option("--read-timeout", default=30.0, show_default=True, type=click.FloatRange(min=1),
-              help="Seconds a client may take to send a whole request; also the idle keep-alive limit.")
-@click.pass_context
-def serve(ctx, host, port, remote, update_endpoint, allow_service, token_file, timeout, max_rows, workers, threads,
-          max_query_bytes, max_data_bytes, memory, queries_dir, cache_mb, warm, allow_reference_writes,
-          max_removal_share, worker_memory, slow_after, reserve_workers, client_slow_queries, connections_per_client,
-          read_timeout):
-    """Serve the SPARQL endpoint, named queries, pages and reports over HTTP."""
-    from .store import StoreError
-    from wsiskg.server.app import serve as run_server
-    root = _store_root(ctx)
-    remote = remote or ctx.obj.get("endpoint")
-    if not remote:
-        _ensure_store(ctx, quiet=False)
-    for name, value in (("--timeout", timeout), ("--max-rows", max_rows), ("--workers", workers),
-                        ("--threads", 1 if threads is None else threads),
-                        ("--max-query-bytes", max_query_bytes), ("--max-data-bytes", max_data_bytes)):
-        if value <= 0:
-            raise click.UsageError(f"{name} must be positive")
-    if worker_memory != "auto":
-        from wsiskg.server.executor import parse_size
-        try:
-            parse_size(worker_memory)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--worker-memory") from None
-    try:
-        run_server(store_root=root, endpoint=remote, update_endpoint=update_endpoint, host=host, port=port,
-                   allow_service=list(allow_service), token_file=token_file, timeout=timeout, max_rows=max_rows,
-                   workers=workers, threads=threads, queries_dir=queries_dir, max_query_bytes=max_query_bytes,
-                   max_data_bytes=max_data_bytes, memory=memory, cache_mb=cache_mb, warm=warm,
-                   allow_reference_writes=allow_reference_writes, max_removal_share=max_removal_share,
-                   worker_memory=worker_memory, slow_after=slow_after, reserve_workers=reserve_workers,
-                   client_slow_queries=client_slow_queries, connections_per_client=connections_per_client,
-                   read_timeout=read_timeout)
-    except (ValueError, OSError, StoreError) as exc:
-        raise UserError(f"cannot serve: {exc}") from None
-
-
 # -- external datasets: link, import, describe (docs/external.md) ---------------------------------
 
 def _writable_store(ctx, command: str, read_only: bool = False):
     """The embedded store, opened for writing (built first when it is the default one); with
     `read_only` (a dry run), opened without the write lock, so it works beside a running server."""
-    from .store import EmbeddedStore, StoreError
+    from .store import EmbeddedStore
     if ctx.obj.get("endpoint"):
         raise UserError(f"`wsiskg {command}` writes to the embedded store (--store); it cannot work on a remote "
                         "endpoint given with the global --endpoint / WSISKG_ENDPOINT")
-    root = _ensure_store(ctx)
-    try:
+    root = ensure_built(ctx)
+    with user_errors():
         return root, EmbeddedStore.open(root, read_only=read_only)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
 
 
 def _short(iri: str) -> str:
@@ -488,18 +417,12 @@ def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
     from .align import AlignError, load_link_mapping, run
     from .mapping import MappingError
     from .netguard import ALLOW_ALL_PRIVATE, OutboundRefused
-    from .store import StoreError
-    try:
+    with user_errors(MappingError):
         mapping = load_link_mapping(mapping_file)
-    except MappingError as exc:
-        raise UserError(str(exc)) from None
     root, store = _writable_store(ctx, "link", read_only=dry_run)
-    try:
-        with store:
-            result = run(store, root, remote, mapping, allow=[ALLOW_ALL_PRIVATE] if allow_private else [],
-                         graph_name=graph_name, dry_run=dry_run)
-    except (MappingError, AlignError, OutboundRefused, StoreError) as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(MappingError, AlignError, OutboundRefused), store:
+        result = run(store, root, remote, mapping, allow=[ALLOW_ALL_PRIVATE] if allow_private else [],
+                     graph_name=graph_name, dry_run=dry_run)
     for p in result.proposals:
         note = f"  ({p.note})" if p.note else ""
         click.echo(f"{_short(p.entity)}  skos:{p.relation}  <{p.resource}>  {p.score:.3f}  "
@@ -527,23 +450,18 @@ def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
 def import_table(ctx, file, mapping_file, skip_bad_rows, graph_name):
     """Import a CSV export of an outside dataset as its own named graph, validated by the shapes."""
     from .mapping import MappingError
-    from .store import StoreError
     from .tabular import ImportFailed, load_table_mapping, run_import
-    try:
+    with user_errors(MappingError):
         mapping = load_table_mapping(mapping_file)
-    except MappingError as exc:
-        raise UserError(str(exc)) from None
     if not Path(file).is_file():
         raise UserError(f"{file}: no such file")
     root, store = _writable_store(ctx, "import")
     try:
-        with store:
+        with user_errors(MappingError), store:
             result = run_import(Path(file), mapping, store, root, graph_name=graph_name, skip_bad_rows=skip_bad_rows)
     except ImportFailed as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        raise UserError(str(exc)) from None
-    except (MappingError, StoreError) as exc:
         raise UserError(str(exc)) from None
     for problem in result.problems:
         click.echo(f"skipped: {problem}", err=True)
@@ -560,13 +478,9 @@ def import_table(ctx, file, mapping_file, skip_bad_rows, graph_name):
 def describe(ctx, fmt, base_url):
     """Print the dataset's DCAT/VoID description: licence, sources and citations, version, triples per graph."""
     from .describe import description_bytes
-    from .store import StoreError
     store = open_existing(ctx)
-    try:
-        with store:
-            data = description_bytes(store, fmt, base_url)
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with user_errors(), store:
+        data = description_bytes(store, fmt, base_url)
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
 
@@ -590,14 +504,11 @@ def report_duplication(ctx, out_dir, base, threshold):
     ranked overlaps of UN bodies (one HTML file that opens with no internet)."""
     from .embed import ModelError
     from .report import QUERIES, write_report
-    from .store import QuerySyntaxError, StoreError
     store = open_existing(ctx)
     try:
-        threshold = "default" if threshold is None else threshold
-        with store:
-            path = write_report(store, Path(out_dir), base=base, threshold=threshold)
-    except (StoreError, QuerySyntaxError, library.UnknownQuery, library.ParameterError, ModelError) as exc:
-        raise UserError(str(exc)) from None
+        with user_errors(library.UnknownQuery, library.ParameterError, ModelError), store:
+            path = write_report(store, Path(out_dir), base=base,
+                                threshold="default" if threshold is None else threshold)
     except OSError as exc:
         raise UserError(f"cannot write the report into {out_dir}: {exc.strerror or exc}") from None
     click.echo(f"wrote {path} and {len(QUERIES)} CSV files beside it")

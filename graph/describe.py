@@ -20,7 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, XSD
 from . import namespaces as ns
 from .paths import REFERENCE_DIR
 from .reference import DATASET_DESCRIPTION
-from .validate import _to_rdflib
+from .validate import to_rdflib_term
 
 VOID = Namespace(ns.VOID)
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
@@ -115,7 +115,7 @@ def dataset_description(store, base_url: str | None = None,
     about = store.query(
         f"SELECT ?g ?p ?o WHERE {{ VALUES ?p {{ <{ns.DCTERMS}title> <{ns.DCTERMS}source> }} GRAPH ?g {{ ?g ?p ?o }} }}")
     for graph, prop, value in about.rows:
-        g.add((URIRef(graph.value), URIRef(prop.value), _to_rdflib(value)))
+        g.add((URIRef(graph.value), URIRef(prop.value), to_rdflib_term(value)))
     if base_url:
         endpoint = URIRef(base_url.rstrip("/") + "/sparql")
         g.add((DATASET, VOID.sparqlEndpoint, endpoint))

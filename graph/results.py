@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
@@ -23,49 +24,63 @@ if TYPE_CHECKING:  # only for annotations: the CLI reads the format tables below
 # prefixed name must escape (id:action-line\/C3), so full IRIs read better.
 TURTLE_PREFIXES = {p: iri for p, iri in ns.PREFIXES.items() if p != "id"}
 
-# format name -> media type
-SOLUTION_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-GRAPH_TYPES = {
-    "turtle": "text/turtle",
-    "ntriples": "application/n-triples",
-    "jsonld": "application/ld+json",
-    "xml": "application/rdf+xml",
-    "trig": "application/trig",
-    "nquads": "application/n-quads",
-}
-RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML, "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
-}
+@dataclass(frozen=True)
+class Format:
+    """One way to write a query's answer. FORMATS is the one table of them: content negotiation, the
+    CLI's --format, /openapi.json, the pages' download links and /validate's report all read it."""
+
+    name: str  # what `--format`, `format=` and serialize() take
+    kind: str  # the answers it writes: "solutions" (SELECT, ASK) or "graph" (CONSTRUCT, DESCRIBE)
+    engine: ox.QueryResultsFormat | ox.RdfFormat  # pyoxigraph's format: media type, suffix, graph serializer
+    also: tuple[str, ...] = ()  # other media types a client may ask for it by
+    aliases: tuple[str, ...] = ()  # names format= accepts (the first labels download links)
+
+    @property
+    def media_type(self) -> str:
+        return self.engine.media_type.split(";")[0]  # pyoxigraph adds "; charset=utf-8" to CSV and TSV
+
+    @property
+    def suffix(self) -> str:
+        return self.engine.file_extension
 
 
-def media_type(result: Result, fmt: str) -> str:
-    if result.kind == "graph":
-        return GRAPH_TYPES[fmt]
-    return SOLUTION_TYPES[fmt]
+FORMATS = (
+    Format("json", "solutions", ox.QueryResultsFormat.JSON, ("application/json",), ("json", "srj", "sparql-results+json")),
+    Format("xml", "solutions", ox.QueryResultsFormat.XML, ("application/xml", "text/xml"),
+           ("xml", "srx", "sparql-results+xml")),
+    Format("csv", "solutions", ox.QueryResultsFormat.CSV, (), ("csv",)),
+    Format("tsv", "solutions", ox.QueryResultsFormat.TSV, (), ("tsv", "tab")),
+    Format("turtle", "graph", ox.RdfFormat.TURTLE, ("application/x-turtle", "text/n3", "text/rdf+n3"),
+           ("turtle", "ttl", "n3")),
+    Format("ntriples", "graph", ox.RdfFormat.N_TRIPLES, ("text/plain",), ("ntriples", "nt", "n-triples")),
+    Format("jsonld", "graph", ox.RdfFormat.JSON_LD, ("application/json",), ("jsonld", "json-ld", "json")),
+    Format("xml", "graph", ox.RdfFormat.RDF_XML, ("application/xml", "text/xml"),
+           ("rdfxml", "rdf+xml", "rdf", "xml", "rdf/xml")),
+    Format("trig", "graph", ox.RdfFormat.TRIG, (), ("trig",)),
+    Format("nquads", "graph", ox.RdfFormat.N_QUADS, (), ("nquads", "nq", "n-quads")),
+)
+# what each kind of answer is, in words (the kind of an ASK's answer, "boolean", is written as solutions)
+KIND_FORMS = {"solutions": "a SELECT query", "boolean": "an ASK query", "graph": "a CONSTRUCT or DESCRIBE query"}
 
 
-def formats_for(result_kind: str) -> dict[str, str]:
-    return GRAPH_TYPES if result_kind == "graph" else SOLUTION_TYPES
+def formats_of(result_kind: str) -> list[Format]:
+    """The formats that write an answer of this kind ("solutions", "boolean" or "graph"), in order."""
+    kind = "graph" if result_kind == "graph" else "solutions"
+    return [f for f in FORMATS if f.kind == kind]
 
 
+RDF_FORMATS = {f.name: f.engine for f in formats_of("graph")}
 # every format a query answer can be written in, solutions' first ("xml" serves both kinds)
-ALL_FORMATS = list(dict.fromkeys([*SOLUTION_TYPES, *GRAPH_TYPES]))
+ALL_FORMATS = list(dict.fromkeys(f.name for f in FORMATS))
 
 
 def format_mismatch(result_kind: str, fmt: str) -> str | None:
     """Why `fmt` cannot write a result of `result_kind`, naming the formats that can; None when it can."""
-    fits = formats_for(result_kind)
+    fits = [f.name for f in formats_of(result_kind)]
     if fmt in fits:
         return None
-    form = {"solutions": "a SELECT query", "boolean": "an ASK query", "graph": "a CONSTRUCT or DESCRIBE query"}
-    writes = "RDF graphs" if fmt in GRAPH_TYPES else "SPARQL query results (rows or a yes/no)"
-    return (f"--format {fmt} writes {writes}, which does not fit {form[result_kind]}; "
+    writes = "RDF graphs" if fmt in RDF_FORMATS else "SPARQL query results (rows or a yes/no)"
+    return (f"--format {fmt} writes {writes}, which does not fit {KIND_FORMS[result_kind]}; "
             f"use one of: table, {', '.join(fits)}")
 
 

@@ -341,6 +341,17 @@ class EmbeddedStore(Store):
                 copy.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         return EmbeddedStore(copy, self.path, read_only=True)
 
+    def copy_to_memory(self) -> ox.Store:
+        """Every quad, in a new Oxigraph store in memory (one N-Quads dump): scratch space for work
+        that must not touch this store, such as an update checked before it is applied."""
+        scratch = ox.Store()
+        scratch.bulk_load(self._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+        return scratch
+
+    def backup(self, target: Path | str) -> None:
+        """A consistent copy of the database in `target` (RocksDB's checkpoint: hard links, cheap)."""
+        self._store.backup(str(target))
+
     def flush(self):
         self._store.flush()
 

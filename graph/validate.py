@@ -10,7 +10,7 @@ import json
 import os
 import re
 import signal
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -76,7 +76,7 @@ def shapes_graph() -> Graph:
     g = Graph()
     for path in sorted(SHAPES_DIR.glob("*.ttl")):
         for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
-            g.add(tuple(_to_rdflib(term, plain_strings=True) for term in (t.subject, t.predicate, t.object)))
+            g.add(tuple(to_rdflib_term(term, plain_strings=True) for term in (t.subject, t.predicate, t.object)))
     for prefix, namespace in _turtle_prefixes(SHAPES_DIR):
         g.bind(prefix, namespace)
     return g
@@ -185,11 +185,11 @@ def descriptions(iris: Iterable[str], store) -> dict[str, list[tuple]]:
         chunk = " ".join(f"<{iri}>" for iri in iris[start:start + 500])
         result = store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} ?s ?p ?o }}")
         for s, p, o in result.rows:
-            found.setdefault(s.value, []).append((URIRef(s.value), URIRef(p.value), _to_rdflib(o)))
+            found.setdefault(s.value, []).append((URIRef(s.value), URIRef(p.value), to_rdflib_term(o)))
     return found
 
 
-def _to_rdflib(term, plain_strings: bool = False):
+def to_rdflib_term(term, plain_strings: bool = False):
     """An Oxigraph term as rdflib's; with `plain_strings`, an xsd:string literal as rdflib's parser
     gives it (no datatype), which rdflib does not take for the same term."""
     if isinstance(term, ox.NamedNode):
@@ -649,3 +649,138 @@ def without_linked_warnings(problems: list[Problem], store) -> list[Problem]:
         result = store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {chunk} }} VALUES ?p {{ {values} }} ?s ?p ?o }}")
         linked.update(row[0].value for row in result.rows)
     return [p for p in problems if not (p.shape == LINKED_SHAPE and p.focus in linked)]
+
+
+# -- data and updates posted to the server (run in its query workers, under their deadline) ----------
+
+def validate_posted(data: bytes, fmt: str, store, merge_graph: str | None = None) -> tuple[Report, bytes]:
+    """Parse posted RDF, fetch what it points to, check it against the shapes (docs/traps.md #4, #5);
+    with `merge_graph`, that stored graph's triples count as part of the data. Returns the report and
+    the data as N-Triples (ready to store)."""
+    if fmt in ("json-ld", "xml"):  # Oxigraph parses (no remote contexts); rdflib reads N-Triples
+        rdf_format = ox.RdfFormat.JSON_LD if fmt == "json-ld" else ox.RdfFormat.RDF_XML
+        check_syntax(data, "the posted data", rdf_format)
+        data, fmt = ox.serialize(ox.parse(data, format=rdf_format), format=ox.RdfFormat.N_TRIPLES) or b"", "nt"
+    graph, text = parse_entry_bytes(data, "the posted data", fmt)
+    ntriples = graph.serialize(format="nt", encoding="utf-8")
+    checked = graph
+    if merge_graph:
+        existing = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{merge_graph}> {{ ?s ?p ?o }} }}")
+        checked = Graph()
+        for triple in graph:
+            checked.add(triple)
+        stored = Graph()
+        for s, p, o in existing.rows:
+            stored.add((to_rdflib_term(s), to_rdflib_term(p), to_rdflib_term(o)))
+        for triple in restore_datatypes(stored):  # Oxigraph keeps xsd:positiveInteger as xsd:integer
+            checked.add(triple)
+    report = validate(checked, context_for(checked, store), text if checked is graph else "", "posted data")
+    return report, ntriples
+
+
+class UpdateRejected(ValueError):
+    """An update the engine refused to apply as written (not a syntax error, not a shape)."""
+
+
+@dataclass
+class CheckedUpdate:
+    """What an update would change, and the shapes' verdict on it.
+
+    `commit` is the change as DELETE DATA / INSERT DATA / DROP GRAPH (exactly what was checked: an
+    update with RAND(), NOW() or new blank nodes is not run a second time), or None for a remote store
+    whose contents cannot be copied (there the original text is sent).
+    """
+
+    report: object
+    added: int
+    removed: int
+    touches_meta: bool
+    commit: str | None
+    graphs: list[str] = field(default_factory=list)  # the named graphs it changes
+    emptied: list[str] = field(default_factory=list)  # graphs it leaves with no triple
+    total: int = 0  # quads in the store before it
+
+
+def check_update(sparql: str, store) -> CheckedUpdate:
+    """Apply an update to a scratch copy of the data, and check what changed against the shapes.
+
+    The subjects checked are those of every added or removed triple, plus those that still link
+    to a subject the update removed entirely (a link to an undefined IRI). Remote store: it cannot be
+    copied, so the scratch store starts empty and only what the update itself writes (INSERT DATA,
+    templates) is checked, with the stored descriptions of those subjects.
+    """
+    from . import namespaces as ns
+    from .store import EmbeddedStore, QuerySyntaxError
+    embedded = isinstance(store, EmbeddedStore)
+    scratch = store.copy_to_memory() if embedded else ox.Store()
+    before = set(scratch)
+    try:
+        scratch.update(sparql)
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise UpdateRejected(str(exc)) from None
+    after = set(scratch)
+    added, removed = after - before, before - after
+    meta = ox.NamedNode(ns.GRAPH_META)
+    touches_meta = any(q.graph_name == meta for q in added | removed)
+    view = EmbeddedStore(scratch) if embedded else store
+
+    focus = {q.subject for q in added | removed if isinstance(q.subject, ox.NamedNode)}
+    gone = {s for s in {q.subject for q in removed} if isinstance(s, ox.NamedNode)
+            and next(scratch.quads_for_pattern(s, None, None), None) is None}
+    for subject in gone:
+        focus.update(q.subject for q in scratch.quads_for_pattern(None, None, subject)
+                     if isinstance(q.subject, ox.NamedNode))
+    data = Graph()
+    if focus:
+        triples = set()
+        for start in range(0, len(focus), 500):
+            chunk = " ".join(str(s) for s in sorted(focus, key=lambda n: n.value)[start:start + 500])
+            triples.update(tuple(row) for row in view.query(
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} ?s ?p ?o }}").rows)
+        if not embedded:  # what the update writes is not at the endpoint yet
+            triples.update((q.subject, q.predicate, q.object) for q in added)
+        frontier = {o for _, _, o in triples if isinstance(o, ox.BlankNode)}
+        seen = set()
+        while frontier and len(seen) < 10_000:  # blank nodes hanging off the focus (nested shapes)
+            node = frontier.pop()
+            seen.add(node)
+            for q in scratch.quads_for_pattern(node, None, None):
+                triples.add((q.subject, q.predicate, q.object))
+                if isinstance(q.object, ox.BlankNode) and q.object not in seen:
+                    frontier.add(q.object)
+        for s, p, o in triples:
+            data.add((to_rdflib_term(s), to_rdflib_term(p), to_rdflib_term(o)))
+        restore_datatypes(data)  # read back from Oxigraph: xsd:positiveInteger came back as xsd:integer
+    report = validate(data, context_for(data, view), sparql, "the update")
+
+    graphs = sorted(q.graph_name.value for q in added | removed if isinstance(q.graph_name, ox.NamedNode))
+    emptied = sorted(g.value for g in {q.graph_name for q in removed if isinstance(q.graph_name, ox.NamedNode)}
+                     if next(scratch.quads_for_pattern(None, None, None, g), None) is None)
+    commit = exact_change(scratch, added, removed) if embedded else None
+    return CheckedUpdate(report, len(added), len(removed), touches_meta, commit, graphs, emptied, len(before))
+
+
+def exact_change(after, added: set, removed: set) -> str | None:
+    """The SPARQL Update that turns the store into `after` (an ox.Store), given what was added and
+    removed. DELETE DATA cannot name blank nodes, so a graph that loses a blank-node triple is
+    replaced whole by its new content (same structure, fresh blank nodes)."""
+    def has_blank(q):
+        return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
+
+    def block(quads):
+        return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                         if isinstance(q.graph_name, ox.NamedNode) else
+                         f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    whole = {q.graph_name for q in removed if has_blank(q)}
+    parts = [f"DROP SILENT GRAPH {g}" if isinstance(g, ox.NamedNode) else "DROP SILENT DEFAULT" for g in whole]
+    deleted = [q for q in removed if q.graph_name not in whole]
+    inserted = [q for q in added if q.graph_name not in whole]
+    for g in whole:
+        inserted += list(after.quads_for_pattern(None, None, None, g))
+    if deleted:
+        parts.append("DELETE DATA {\n" + block(deleted) + "\n}")
+    if inserted:
+        parts.append("INSERT DATA {\n" + block(inserted) + "\n}")
+    return " ;\n".join(parts) if parts else None

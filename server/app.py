@@ -10,7 +10,6 @@ import logging
 import signal
 import sys
 import time
-from pathlib import Path
 
 from flask import Flask, Response, request
 
@@ -153,34 +152,18 @@ def _logging() -> logging.Logger:
     return logger
 
 
-def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1", port=8000, allow_service=(),
-          token_file=None, timeout=30.0, max_rows=10_000, workers=2, threads=None, queries_dir=None,
-          max_query_bytes=1_000_000, max_data_bytes=10_000_000, memory="auto", cache_mb=256, warm=True,
-          allow_reference_writes=False, max_removal_share=0.10,
-          worker_memory="auto", slow_after=2.0, reserve_workers=None, client_slow_queries=1,
-          connections_per_client=64, read_timeout=30.0, connection_limit=None) -> None:
-    """Run the server until interrupted (the `wsiskg serve` command)."""
+def serve(config: ServerConfig, connection_limit: int | None = None) -> None:
+    """Run the server until interrupted (the `wsiskg serve` command, server/cli.py)."""
     import waitress
 
     logger = _logging()
-    config = ServerConfig(store_root=Path(store_root) if store_root else None, endpoint=endpoint,
-                          update_endpoint=update_endpoint, allow_service=list(allow_service or []),
-                          token=read_token(token_file), timeout=float(timeout), max_rows=int(max_rows),
-                          workers=int(workers), max_query_bytes=int(max_query_bytes),
-                          max_data_bytes=int(max_data_bytes), memory=memory, cache_mb=int(cache_mb), warm=bool(warm),
-                          allow_reference_writes=bool(allow_reference_writes),
-                          max_removal_share=float(max_removal_share),
-                          worker_memory=worker_memory, slow_after=float(slow_after), reserve_workers=reserve_workers,
-                          client_slow_queries=int(client_slow_queries),
-                          connections_per_client=int(connections_per_client), read_timeout=float(read_timeout))
+    config.token = read_token(config.token_file)
     from .executor import parse_size
-    if worker_memory != "auto":
-        parse_size(worker_memory)  # a ValueError names the bad value before any worker starts
+    if config.worker_memory != "auto":
+        parse_size(config.worker_memory)  # a ValueError names the bad value before any worker starts
     sized = machine_limits(config.workers)
-    threads = threads or sized["threads"]
+    threads = config.threads or sized["threads"]
     connection_limit = connection_limit or sized["connection_limit"]
-    if queries_dir:
-        config.queries_dir = Path(queries_dir)
     backend = Backend(config)
     app = create_app(config, backend)
     if config.warm:
@@ -190,15 +173,15 @@ def serve(store_root=None, endpoint=None, update_endpoint=None, host="127.0.0.1"
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    where = f"remote endpoint {endpoint}" if endpoint else f"store {store_root}"
+    where = f"remote endpoint {config.endpoint}" if config.endpoint else f"store {config.store_root}"
     logger.info("serving %s on http://%s:%s/ (timeout %g s, %d rows, %d workers, writes %s; %d threads, "
-                "%d connections, %d per client, %g s to send a request)", where, host, port,
+                "%d connections, %d per client, %g s to send a request)", where, config.host, config.port,
                 config.timeout, config.max_rows, config.workers, "on" if config.token else "off", threads,
                 connection_limit, config.connections_per_client, config.read_timeout)
     try:
         # poll, not select: select cannot watch more than 1,024 connections
         server = waitress.create_server(
-            RequestLog(app, logger), host=host, port=port, threads=threads, ident="wsiskg",
+            RequestLog(app, logger), host=config.host, port=config.port, threads=threads, ident="wsiskg",
             max_request_body_size=max(config.max_query_bytes, config.max_data_bytes) + 1024,
             channel_timeout=max(30, int(config.read_timeout)), cleanup_interval=1, asyncore_use_poll=True,
             connection_limit=connection_limit, backlog=2048, clear_untrusted_proxy_headers=True)

@@ -88,7 +88,7 @@ class Backend:
         folder = self._snapshot_folder()
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"v{self.version}-{os.getpid()}-{time.monotonic_ns()}"
-        self.writer._store.backup(str(target))
+        self.writer.backup(target)
         now = time.monotonic()
         self._snapshots = [(path, superseded or now) for path, superseded in self._snapshots]
         self._snapshots.append((target, None))

@@ -49,6 +49,8 @@ from pathlib import Path
 
 from wsiskg.graph.sparqltext import check_nesting, tokens
 
+from .config import ServerConfig
+
 log = logging.getLogger("wsiskg.server")
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to open (and copy) the store
@@ -91,23 +93,19 @@ class QueryFailed(ExecutorError):
     """The engine raised something other than a syntax or store error while evaluating."""
 
 
-class UpdateRejected(ExecutorError):
-    """An update the engine refused to apply as written (not a syntax error, not a shape)."""
-
-
 @dataclass
 class WorkerSpec:
     """What a worker needs to open the data; picklable (workers are spawned, not forked)."""
 
     store_root: str | None = None
     endpoint: str | None = None
-    timeout: float = 30.0
-    memory: str = "auto"  # "auto" | "always" | "never"
-    memory_max_quads: int = 10_000_000
-    workers: int = 2  # how many workers will each hold a copy (for the memory check)
+    timeout: float = ServerConfig.timeout  # (the defaults are the server's settings', server/config.py)
+    memory: str = ServerConfig.memory  # "auto" | "always" | "never"
+    memory_max_quads: int = ServerConfig.memory_max_quads
+    workers: int = ServerConfig.workers  # how many workers will each hold a copy (for the memory check)
     initial_version: int | None = None  # the version the server knows at start (None: no writes)
     initial_key: tuple | None = None  # the data to open first (Backend.key()); None: current_key(...)
-    worker_memory: str = "auto"  # memory a query may use beyond the worker's copy: "auto", "none", "2G", "512M"
+    worker_memory: str = ServerConfig.worker_memory  # beyond the worker's copy: "auto", "none", "2G", "512M"
 
 
 @dataclass
@@ -130,51 +128,6 @@ class Validated:
 
     report: object
     ntriples: bytes
-
-
-@dataclass
-class CheckedUpdate:
-    """A check-update job's answer: what the update would change, and the shapes' verdict on it.
-
-    `commit` is the change as DELETE DATA / INSERT DATA / DROP GRAPH (exactly what was checked: an
-    update with RAND(), NOW() or new blank nodes is not run a second time), or None for a remote store
-    whose contents the worker cannot copy (there the original text is sent).
-    """
-
-    report: object
-    added: int
-    removed: int
-    touches_meta: bool
-    commit: str | None
-    graphs: list[str] = field(default_factory=list)  # the named graphs it changes
-    emptied: list[str] = field(default_factory=list)  # graphs it leaves with no triple
-    total: int = 0  # quads in the store before it
-
-
-def exact_change(after, added: set, removed: set) -> str | None:
-    """The SPARQL Update that turns the store into `after` (an ox.Store), given what was added and
-    removed. DELETE DATA cannot name blank nodes, so a graph that loses a blank-node triple is
-    replaced whole by its new content (same structure, fresh blank nodes)."""
-    import pyoxigraph as ox
-
-    def has_blank(q):
-        return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
-
-    def block(quads):
-        return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                         if isinstance(q.graph_name, ox.NamedNode) else
-                         f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-    whole = {q.graph_name for q in removed if has_blank(q)}
-    parts = [f"DROP SILENT GRAPH {g}" if isinstance(g, ox.NamedNode) else "DROP SILENT DEFAULT" for g in whole]
-    deleted = [q for q in removed if q.graph_name not in whole]
-    inserted = [q for q in added if q.graph_name not in whole]
-    for g in whole:
-        inserted += list(after.quads_for_pattern(None, None, None, g))
-    if deleted:
-        parts.append("DELETE DATA {\n" + block(deleted) + "\n}")
-    if inserted:
-        parts.append("INSERT DATA {\n" + block(inserted) + "\n}")
-    return " ;\n".join(parts) if parts else None
 
 
 # -- the worker process -------------------------------------------------------------------------
@@ -221,106 +174,14 @@ class _WorkerState:
 
     def run(self, job: Job):
         self.open(job.key)
-        if job.op == "validate":
-            return self.validate(job)
+        if job.op == "validate":  # the checks live with validation; here they get the deadline
+            from wsiskg.graph.validate import validate_posted
+            return Validated(*validate_posted(job.data, job.data_format, self.store, job.merge_graph))
         if job.op == "check-update":
-            return self.check_update(job)
+            from wsiskg.graph.validate import check_update
+            return check_update(job.sparql, self.store)
         return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
-
-
-    def validate(self, job: Job) -> Validated:
-        """Parse posted RDF, fetch what it points to, check it against the shapes (docs/traps.md #4, #5)."""
-        import pyoxigraph as ox
-        from wsiskg.graph.validate import context_for, parse_entry_bytes, restore_datatypes, validate
-        data, fmt = job.data, job.data_format
-        if fmt in ("json-ld", "xml"):  # Oxigraph parses (no remote contexts); rdflib reads N-Triples
-            from wsiskg.graph.validate import check_syntax
-            rdf_format = ox.RdfFormat.JSON_LD if fmt == "json-ld" else ox.RdfFormat.RDF_XML
-            check_syntax(data, "the posted data", rdf_format)
-            data, fmt = ox.serialize(ox.parse(data, format=rdf_format), format=ox.RdfFormat.N_TRIPLES) or b"", "nt"
-        graph, text = parse_entry_bytes(data, "the posted data", fmt)
-        ntriples = graph.serialize(format="nt", encoding="utf-8")
-        checked = graph
-        if job.merge_graph:
-            from rdflib import Graph
-            from wsiskg.graph.validate import _to_rdflib
-            existing = self.store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{job.merge_graph}> {{ ?s ?p ?o }} }}")
-            checked = Graph()
-            for triple in graph:
-                checked.add(triple)
-            stored = Graph()
-            for s, p, o in existing.rows:
-                stored.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
-            for triple in restore_datatypes(stored):  # Oxigraph keeps xsd:positiveInteger as xsd:integer
-                checked.add(triple)
-        report = validate(checked, context_for(checked, self.store), text if checked is graph else "", "posted data")
-        return Validated(report, ntriples)
-
-    def check_update(self, job: Job) -> CheckedUpdate:
-        """Apply an update to a scratch copy of the data, and check what changed against the shapes.
-
-        The subjects checked are those of every added or removed triple, plus those that still link
-        to a subject the update removed entirely (a link to an undefined IRI). Remote mode: the worker
-        cannot copy the endpoint, so the scratch store starts empty and only what the update itself
-        writes (INSERT DATA, templates) is checked, with the stored descriptions of those subjects.
-        """
-        import pyoxigraph as ox
-        from rdflib import Graph
-        from wsiskg.graph import namespaces as ns
-        from wsiskg.graph.store import EmbeddedStore, QuerySyntaxError
-        from wsiskg.graph.validate import _to_rdflib, context_for, restore_datatypes, validate
-        embedded = isinstance(self.store, EmbeddedStore)
-        scratch = ox.Store()
-        if embedded:
-            scratch.bulk_load(self.store._store.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-        before = set(scratch)
-        try:
-            scratch.update(job.sparql)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from None
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise UpdateRejected(str(exc)) from None
-        after = set(scratch)
-        added, removed = after - before, before - after
-        meta = ox.NamedNode(ns.GRAPH_META)
-        touches_meta = any(q.graph_name == meta for q in added | removed)
-        view = EmbeddedStore(scratch) if embedded else self.store
-
-        focus = {q.subject for q in added | removed if isinstance(q.subject, ox.NamedNode)}
-        gone = {s for s in {q.subject for q in removed} if isinstance(s, ox.NamedNode)
-                and next(scratch.quads_for_pattern(s, None, None), None) is None}
-        for subject in gone:
-            focus.update(q.subject for q in scratch.quads_for_pattern(None, None, subject)
-                         if isinstance(q.subject, ox.NamedNode))
-        data = Graph()
-        if focus:
-            triples = set()
-            for start in range(0, len(focus), 500):
-                chunk = " ".join(str(s) for s in sorted(focus, key=lambda n: n.value)[start:start + 500])
-                triples.update(tuple(row) for row in view.query(
-                    f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} ?s ?p ?o }}").rows)
-            if not embedded:  # what the update writes is not at the endpoint yet
-                triples.update((q.subject, q.predicate, q.object) for q in added)
-            frontier = {o for _, _, o in triples if isinstance(o, ox.BlankNode)}
-            seen = set()
-            while frontier and len(seen) < 10_000:  # blank nodes hanging off the focus (nested shapes)
-                node = frontier.pop()
-                seen.add(node)
-                for q in scratch.quads_for_pattern(node, None, None):
-                    triples.add((q.subject, q.predicate, q.object))
-                    if isinstance(q.object, ox.BlankNode) and q.object not in seen:
-                        frontier.add(q.object)
-            for s, p, o in triples:
-                data.add((_to_rdflib(s), _to_rdflib(p), _to_rdflib(o)))
-            restore_datatypes(data)  # read back from Oxigraph: xsd:positiveInteger came back as xsd:integer
-        report = validate(data, context_for(data, view), job.sparql, "the update")
-
-        graphs = sorted(q.graph_name.value for q in added | removed if isinstance(q.graph_name, ox.NamedNode))
-        emptied = sorted(g.value for g in {q.graph_name for q in removed if isinstance(q.graph_name, ox.NamedNode)}
-                         if next(scratch.quads_for_pattern(None, None, None, g), None) is None)
-        commit = exact_change(scratch, added, removed) if embedded else None
-        return CheckedUpdate(report, len(added), len(removed), touches_meta, commit, graphs, emptied, len(before))
 
 
 BYTES_PER_QUAD = 600  # an in-memory copy, measured: 440 MB for 1M quads, plus room for query work
@@ -415,7 +276,7 @@ def worker_main(conn, spec: WorkerSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     os.environ["RUST_BACKTRACE"] = "0"  # an allocation refused at the memory limit: one line in the log, not 30
     from wsiskg.graph.store import QuerySyntaxError, StoreError
-    from wsiskg.graph.validate import EntryError
+    from wsiskg.graph.validate import EntryError, UpdateRejected
     state = _WorkerState(spec)
     budget = memory_budget(spec.worker_memory, spec.workers)
     try:
@@ -735,6 +596,7 @@ class Executor:
 
     def _run(self, job: Job, limit: float, client: str | None, shape: tuple | None, slow: bool):
         from wsiskg.graph.store import QuerySyntaxError, StoreError
+        from wsiskg.graph.validate import UpdateRejected
         # a slow query waits for a worker no longer than a quick one takes to free one
         wait_until = time.monotonic() + (min(limit, self.lanes.slow_after) if slow else limit)
         while True:

@@ -1,13 +1,15 @@
 """Content negotiation: the client's `Accept` header, or a `format=` (or `output=`) override.
 
 Each route offers an ordered list of formats for the kind of answer it has (the first is the
-default for `*/*`); `choose` returns the format name `graph/results.py` serialises, or "html".
+default for `*/*`), taken from graph/results.py's table of formats; `choose` returns the format name `graph/results.py` serialises, or "html".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import request
+
+from wsiskg.graph.results import Format, formats_of
 
 
 @dataclass(frozen=True)
@@ -20,23 +22,16 @@ class Offer:
 
 HTML = Offer("html", "text/html", ("application/xhtml+xml",), ("html", "htm"))
 
-SOLUTIONS = [
-    Offer("json", "application/sparql-results+json", ("application/json",), ("json", "srj", "sparql-results+json")),
-    Offer("xml", "application/sparql-results+xml", ("application/xml", "text/xml"), ("xml", "srx", "sparql-results+xml")),
-    Offer("csv", "text/csv", (), ("csv",)),
-    Offer("tsv", "text/tab-separated-values", (), ("tsv", "tab")),
-    HTML,
-]
 
-GRAPH = [
-    Offer("turtle", "text/turtle", ("application/x-turtle", "text/n3", "text/rdf+n3"), ("turtle", "ttl", "n3")),
-    Offer("ntriples", "application/n-triples", ("text/plain",), ("ntriples", "nt", "n-triples")),
-    Offer("jsonld", "application/ld+json", ("application/json",), ("jsonld", "json-ld", "json")),
-    Offer("xml", "application/rdf+xml", ("application/xml", "text/xml"), ("rdfxml", "rdf+xml", "rdf", "xml", "rdf/xml")),
-    Offer("trig", "application/trig", (), ("trig",)),
-    Offer("nquads", "application/n-quads", (), ("nquads", "nq", "n-quads")),
-    HTML,
-]
+
+def offer(fmt: Format) -> Offer:
+    """The offer of one of graph/results.py's formats."""
+    return Offer(fmt.name, fmt.media_type, fmt.also, fmt.aliases)
+
+
+# what a route with a query's answer offers: graph/results.py's formats for the answer's kind, then HTML
+SOLUTIONS = [*map(offer, formats_of("solutions")), HTML]
+GRAPH = [*map(offer, formats_of("graph")), HTML]
 
 JSON_OR_HTML = [Offer("json", "application/json", (), ("json",)), HTML]
 

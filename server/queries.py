@@ -17,8 +17,9 @@ from wsiskg.graph.store import QuerySyntaxError
 
 from .context import services
 from .errors import ApiError, scrub
-from .negotiation import JSON_OR_HTML, choose
+from .negotiation import GRAPH, JSON_OR_HTML, SOLUTIONS, choose
 from .respond import download_links, html_response, machine_response, offers_for
+from .validation import RDF_BODIES, REPORT_OFFERS
 from .views import present
 from wsiskg.graph.sparqltext import analyse
 
@@ -26,11 +27,8 @@ bp = Blueprint("queries", __name__)
 log = logging.getLogger("wsiskg.server")
 
 RESERVED = {"format", "output"}
-RESULT_TYPES = {
-    "solutions": ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
-                  "text/tab-separated-values", "text/html"],
-    "graph": ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html"],
-}
+# the media types each kind of answer is sent in (with HTML last), from graph/results.py's formats
+RESULT_TYPES = {kind: [o.media_type for o in offers] for kind, offers in (("solutions", SOLUTIONS), ("graph", GRAPH))}
 OPENAPI_TYPES = {"iri": {"type": "string", "format": "iri"}, "integer": {"type": "integer"},
                  "decimal": {"type": "number"}, "boolean": {"type": "boolean"},
                  "date": {"type": "string", "format": "date"}, "string": {"type": "string"},
@@ -150,6 +148,10 @@ def choices(q: library.NamedQuery) -> dict[str, list[dict]]:
     return found
 
 
+# /sparql's answers: solutions, then graphs, then its query page
+SPARQL_TYPES = list(dict.fromkeys(RESULT_TYPES["solutions"] + RESULT_TYPES["graph"]))
+
+
 def openapi() -> dict:
     """OpenAPI 3.0 for the read API, each named query a path with its typed parameters."""
     paths = {
@@ -163,26 +165,25 @@ def openapi() -> dict:
                         {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
                          "style": "form", "explode": True},
                         {"name": "format", "in": "query", "schema": {"type": "string"},
-                         "description": "Overrides Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml, html"}],
-                    "responses": _responses(RESULT_TYPES["solutions"] + RESULT_TYPES["graph"][:-1])},
+                         "description": "Overrides Accept: " + ", ".join(dict.fromkeys(
+                             o.aliases[0] for o in SOLUTIONS + GRAPH))}],
+                    "responses": _responses(SPARQL_TYPES)},
             "post": {"summary": "SPARQL 1.1 Protocol query (form-encoded or application/sparql-query)",
                      "operationId": "sparqlPost",
                      "requestBody": {"required": True, "content": {
                          "application/x-www-form-urlencoded": {"schema": {"type": "object", "required": ["query"],
                                                                           "properties": {"query": {"type": "string"}}}},
                          "application/sparql-query": {"schema": {"type": "string"}}}},
-                     "responses": _responses(RESULT_TYPES["solutions"] + RESULT_TYPES["graph"][:-1], extra=("415",))},
+                     "responses": _responses(SPARQL_TYPES, extra=("415",))},
         },
         "/queries": {"get": {"summary": "List the named queries", "operationId": "listQueries",
                              "responses": {"200": {"description": "The named queries",
                                                    "content": {"application/json": {}, "text/html": {}}}}}},
         "/validate": {"post": {"summary": "SHACL report for posted RDF", "operationId": "validate",
                                "requestBody": {"required": True, "content": {
-                                   t: {"schema": {"type": "string"}} for t in
-                                   ("text/turtle", "application/ld+json", "application/n-triples")}},
+                                   t: {"schema": {"type": "string"}} for t in RDF_BODIES}},
                                "responses": {"200": {"description": "The validation report (conforms or not)",
-                                                     "content": {"application/json": {}, "text/turtle": {},
-                                                                 "text/html": {}}},
+                                                     "content": {o.media_type: {} for o in REPORT_OFFERS}},
                                              "400": {"description": "The RDF does not parse (line and column given)"},
                                              "413": {"description": "Too large"},
                                              "415": {"description": "Unsupported RDF format"}}}},

@@ -18,18 +18,16 @@ from wsiskg.graph.store import Result
 from .context import services
 from .errors import ApiError
 from .executor import DataError
-from .negotiation import HTML, Offer, choose, content_type
+from .negotiation import GRAPH, JSON_OR_HTML, Offer, choose, content_type
 from .respond import html_response
 
 bp = Blueprint("validation", __name__)
 
 RDF_BODIES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
               "text/plain": "nt", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
-REPORT_OFFERS = [Offer("json", "application/json", (), ("json",)),
-                 Offer("turtle", "text/turtle", ("application/x-turtle",), ("turtle", "ttl")),
-                 Offer("ntriples", "application/n-triples", (), ("ntriples", "nt")),
-                 Offer("jsonld", "application/ld+json", (), ("jsonld", "json-ld")),
-                 HTML]
+# the report as JSON (first: it wins application/json and format=json), or as a SHACL report graph
+# in every graph format (graph/results.py's table), or HTML
+REPORT_OFFERS = [JSON_OR_HTML[0], *GRAPH]
 SH = "http://www.w3.org/ns/shacl#"
 
 

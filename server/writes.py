@@ -25,10 +25,10 @@ from wsiskg.graph import namespaces as ns
 from wsiskg.graph.build import entry_files
 from wsiskg.graph.journal import StoreBusy
 from wsiskg.graph.store import QuerySyntaxError
+from wsiskg.graph.validate import UpdateRejected
 
 from .context import services
 from .errors import ApiError, scrub, syntax_error
-from .executor import UpdateRejected
 from .negotiation import GRAPH, NotAcceptable, choose
 from .respond import machine_response
 from wsiskg.graph.sparqltext import analyse

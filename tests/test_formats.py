@@ -1,0 +1,108 @@
+"""Issue 18 (item 1): one table of formats (graph/results.py's FORMATS). Every format it names is
+served by every route that should serve it, and named where a client reads what is offered: the
+CLI's `--format`, /sparql and the named-query routes (by the kind of answer), entity pages, VoID,
+/validate's report (graph formats), the query page's download links, and /openapi.json. The app runs
+in process (Flask's test client, real query workers) on a small real store."""
+from __future__ import annotations
+
+import urllib.parse
+
+import click
+import pyoxigraph as ox
+import pytest
+
+from wsiskg.graph import library
+from wsiskg.graph.cli import cli
+from wsiskg.graph.results import FORMATS
+from wsiskg.graph.sparqltext import analyse
+from wsiskg.graph.store import EmbeddedStore, activate_database, new_database_path
+from wsiskg.server.app import create_app
+from wsiskg.server.backend import Backend
+from wsiskg.server.config import ServerConfig
+
+ID = "https://w3id.org/wsis-kg/id/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+ENTITY = ID + "org/itu"
+DATA = f"""<{ENTITY}> <{SKOS}prefLabel> "International Telecommunication Union"@en <{ID}graph/reference/orgs> .
+<{ENTITY}> <{SKOS}notation> "ITU" <{ID}graph/reference/orgs> .
+"""
+ASK = {"solutions": f"SELECT ?label WHERE {{ <{ENTITY}> <{SKOS}prefLabel> ?label }}",
+       "graph": f"CONSTRUCT {{ <{ENTITY}> ?p ?o }} WHERE {{ <{ENTITY}> ?p ?o }}"}
+ENTRY = f"<{ID}org/example> a <https://w3id.org/wsis-kg/ontology#Organization> .\n"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    root = tmp_path_factory.mktemp("formats-store")
+    db = new_database_path(root)
+    store = EmbeddedStore(ox.Store(str(db)), root)
+    store.bulk_load([(f"{ID}graph/reference/orgs", DATA.replace(f" <{ID}graph/reference/orgs> .", " .").encode())])
+    store.set_version(1)
+    store.close()
+    activate_database(root, db)
+    config = ServerConfig(store_root=root, workers=1, warm=False, cache_mb=0, timeout=20)
+    backend = Backend(config)
+    try:
+        yield create_app(config, backend).test_client()
+    finally:
+        backend.close()
+
+
+def _params(fmt):
+    return [pytest.param(f, id=f"{f.kind}-{f.name}") for f in FORMATS if fmt is None or f.kind == fmt]
+
+
+def _served(response, fmt) -> bool:
+    return response.status_code == 200 and response.mimetype == fmt.media_type and len(response.data) > 0
+
+
+@pytest.mark.parametrize("fmt", _params(None))
+def test_sparql_serves_the_format_by_accept_and_by_name(client, fmt):
+    query = ASK[fmt.kind]
+    assert _served(client.get("/sparql", query_string={"query": query}, headers={"Accept": fmt.media_type}), fmt)
+    assert _served(client.get("/sparql", query_string={"query": query, "format": fmt.aliases[0]}), fmt)
+    assert _served(client.post("/sparql", data=query, headers={"Content-Type": "application/sparql-query",
+                                                               "Accept": fmt.media_type}), fmt)
+
+
+@pytest.mark.parametrize("fmt", _params("graph"))
+def test_graph_routes_serve_every_graph_format(client, fmt):
+    assert _served(client.get("/id/org/itu", headers={"Accept": fmt.media_type}), fmt)
+    assert _served(client.get("/queries/describe-entity", query_string={"iri": ENTITY, "format": fmt.aliases[0]}), fmt)
+    assert _served(client.get("/.well-known/void", headers={"Accept": fmt.media_type}), fmt)
+    # /validate's report is a graph too (its JSON summary is another offer, first)
+    report = client.post("/validate", data=ENTRY, headers={"Content-Type": "text/turtle", "Accept": fmt.media_type})
+    assert _served(report, fmt)
+
+
+@pytest.mark.parametrize("fmt", _params("solutions"))
+def test_a_named_select_serves_every_solutions_format(client, fmt):
+    select = next(q.name for q in library.all_queries() if analyse(q.text).result_kind == "solutions"
+                  and all(p.default is not None or not p.required for p in q.parameters))
+    assert _served(client.get(f"/queries/{select}", headers={"Accept": fmt.media_type}), fmt)
+
+
+@pytest.mark.parametrize("fmt", _params(None))
+def test_the_query_page_offers_a_download_in_the_format(client, fmt):
+    page = client.get("/sparql", query_string={"query": ASK[fmt.kind]}, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert f'type="{fmt.media_type}"' in page.get_data(as_text=True)
+    assert urllib.parse.quote(f"format={fmt.aliases[0]}", safe="=") in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fmt", _params(None))
+def test_openapi_lists_the_format(client, fmt):
+    spec = client.get("/openapi.json").get_json()
+    for method in ("get", "post"):
+        assert fmt.media_type in spec["paths"]["/sparql"][method]["responses"]["200"]["content"]
+    assert fmt.aliases[0] in spec["paths"]["/sparql"]["get"]["parameters"][-1]["description"]
+    if fmt.kind == "graph":
+        for path in ("/id/{path}", "/queries/describe-entity", "/.well-known/void", "/validate"):
+            assert fmt.media_type in spec["paths"][path]["get" if path != "/validate" else "post"]["responses"]["200"]["content"]
+
+
+@pytest.mark.parametrize("fmt", _params(None))
+def test_the_cli_offers_the_format(fmt):
+    query = cli.get_command(click.Context(cli), "query")
+    choice = next(p for p in query.params if p.name == "fmt").type
+    assert fmt.name in choice.choices
