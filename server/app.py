@@ -20,13 +20,11 @@ from .context import Services
 from .errors import ApiError, error_response, register as register_errors
 from .executor import MemoryLimit, client_address
 from .guards import ServiceGuard, guard_connections, machine_limits
+from .policy import current_policy, policy_for_path
 from wsiskg.graph.sparqltext import TooDeep
 
 log = logging.getLogger("wsiskg.server")
 
-READ_ROUTES = ("/sparql", "/queries", "/id/", "/resource", "/.well-known/void", "/openapi.json", "/validate",
-               "/reports/")
-DATA_ROUTES = ("/validate", "/data", "/update")
 
 
 class RequestLog:
@@ -91,7 +89,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
 
     @app.before_request
     def _limits():
-        cap = config.max_data_bytes if request.path.startswith(DATA_ROUTES) else config.max_query_bytes
+        cap = config.max_data_bytes if current_policy(app).body == "data" else config.max_query_bytes
         request.max_content_length = cap
         length = request.content_length
         if length is not None and length > cap:
@@ -103,7 +101,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
 
     def _preflight() -> Response:
         response = Response(status=204)
-        if request.path.startswith(READ_ROUTES) or request.path == "/":
+        if current_policy(app).cors:
             response.headers["Access-Control-Allow-Origin"] = "*"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Accept-Language"
@@ -113,7 +111,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
 
     @app.after_request
     def _headers(response: Response):
-        if request.path.startswith(READ_ROUTES) or request.path == "/":
+        if current_policy(app).cors:
             response.headers["Access-Control-Allow-Origin"] = "*"
             response.headers["Access-Control-Expose-Headers"] = "X-WSISKG-Truncated, X-WSISKG-Row-Limit, Retry-After"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -126,6 +124,7 @@ def create_app(config: ServerConfig, backend: Backend | None = None) -> Flask:
     backend = app.extensions["wsiskg"].backend
     queries = QueryFolderState(config.queries_dir)
     responses = ResponseCache(app.wsgi_app, lambda: (backend.key(), queries.state()),
+                              lambda path, method: policy_for_path(app, path, method),
                               max_bytes=config.cache_mb * 2 ** 20 // 2, max_request_bytes=config.max_query_bytes)
     app.wsgi_app = ClientAddress(responses)
 

@@ -199,18 +199,18 @@ class ResultCache:
 
 # -- whole responses ---------------------------------------------------------------------------------
 
-CACHEABLE_GET = ("/sparql", "/queries", "/id/", "/resource", "/.well-known/void", "/openapi.json", "/reports/")
 # request headers that change the answer (negotiation, page language, absolute URLs in the body)
 VARY = ("HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE", "HTTP_HOST", "wsgi.url_scheme", "SCRIPT_NAME", "CONTENT_TYPE")
 
 
-def _cacheable(environ) -> bool:
+def _cacheable(environ, policy_of: Callable) -> bool:
+    """Whether the route's policy (server/policy.py) keeps this request's answer."""
     method = environ.get("REQUEST_METHOD", "GET")
-    path = environ.get("PATH_INFO", "")
     if method in ("GET", "HEAD"):
-        return path == "/" or path.startswith(CACHEABLE_GET)
-    return method == "POST" and path in ("/sparql", "/") and environ.get("CONTENT_TYPE", "").split(";")[0].strip() in (
-        "application/sparql-query", "application/x-www-form-urlencoded")
+        return policy_of(environ.get("PATH_INFO", ""), "GET").cached
+    return (method == "POST" and policy_of(environ.get("PATH_INFO", ""), "POST").cached_post
+            and environ.get("CONTENT_TYPE", "").split(";")[0].strip() in
+            ("application/sparql-query", "application/x-www-form-urlencoded"))
 
 
 def _directives(environ) -> set[str]:
@@ -230,14 +230,16 @@ def _matches(if_none_match: str, etag: str) -> bool:
 class ResponseCache:
     """WSGI middleware keeping 200 responses of read routes for the current version of the data."""
 
-    def __init__(self, app, identity: Callable[[], object], max_bytes: int, max_request_bytes: int):
+    def __init__(self, app, identity: Callable[[], object], policy_of: Callable, max_bytes: int,
+                 max_request_bytes: int):
         self.app = app
         self.identity = identity
+        self.policy_of = policy_of  # (path, method) -> RoutePolicy
         self.entries = BoundedCache(max_bytes)  # one response may take a quarter of it
         self.max_request_bytes = max_request_bytes  # POST bodies longer than this are not keyed on
 
     def __call__(self, environ, start_response):
-        if not _cacheable(environ):
+        if not _cacheable(environ, self.policy_of):
             return self.app(environ, start_response)
         body_in = b""
         if environ.get("REQUEST_METHOD") == "POST":

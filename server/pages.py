@@ -22,8 +22,9 @@ from .errors import ApiError
 from .negotiation import GRAPH, choose
 from .render import compact, page_for, pick_label, reader_languages, term_view
 from .respond import download_links, html_response, machine_response
+from .policy import declare
 
-bp = Blueprint("pages", __name__)
+bp = declare(Blueprint("pages", __name__), cors=True, cached=True)
 
 DESCRIBE = "describe-entity"
 RDF_TYPE = ns.RDF + "type"

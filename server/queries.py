@@ -21,9 +21,10 @@ from .negotiation import GRAPH, JSON_OR_HTML, SOLUTIONS, choose
 from .respond import download_links, html_response, machine_response, offers_for
 from .validation import RDF_BODIES, REPORT_OFFERS
 from .views import present
+from .policy import declare
 from wsiskg.graph.sparqltext import analyse
 
-bp = Blueprint("queries", __name__)
+bp = declare(Blueprint("queries", __name__), cors=True, cached=True)
 log = logging.getLogger("wsiskg.server")
 
 RESERVED = {"format", "output"}

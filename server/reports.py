@@ -11,8 +11,9 @@ from wsiskg.graph.report import duplication_report, render_html, report_csv
 from .context import services
 from .errors import ApiError
 from .negotiation import HTML, Offer, choose
+from .policy import declare
 
-bp = Blueprint("reports", __name__)
+bp = declare(Blueprint("reports", __name__), cors=True, cached=True)
 
 # the report's own page carries inline CSS and SVG (it also opens from disk); nothing else inline
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "

@@ -21,10 +21,11 @@ from .describe import service_description
 from .errors import ApiError
 from .negotiation import GRAPH, choose, prefers_html
 from .respond import download_links, html_response, machine_response, offers_for, request_params
+from .policy import declare
 from wsiskg.graph.sparqltext import Analysis, analyse
 from wsiskg.graph.store import QuerySyntaxError
 
-bp = Blueprint("sparql", __name__)
+bp = declare(Blueprint("sparql", __name__), cors=True, cached=True, cached_post=True)
 
 _FIRST_LINE = re.compile(r"error at 1:(\d+):")  # the engine's position, on the line a BASE was put before
 

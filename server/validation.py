@@ -20,8 +20,9 @@ from .errors import ApiError
 from .executor import DataError
 from .negotiation import GRAPH, JSON_OR_HTML, Offer, choose, content_type
 from .respond import html_response
+from .policy import declare
 
-bp = Blueprint("validation", __name__)
+bp = declare(Blueprint("validation", __name__), cors=True, body="data")
 
 RDF_BODIES = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
               "text/plain": "nt", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}

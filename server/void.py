@@ -7,8 +7,9 @@ from .context import services
 from .describe import graph_statistics, void_description
 from .negotiation import GRAPH, choose
 from .respond import html_response, machine_response
+from .policy import declare
 
-bp = Blueprint("void", __name__)
+bp = declare(Blueprint("void", __name__), cors=True, cached=True)
 
 
 @bp.route("/.well-known/void")

@@ -33,8 +33,9 @@ from .negotiation import GRAPH, NotAcceptable, choose
 from .respond import machine_response
 from wsiskg.graph.sparqltext import analyse
 from .validation import REPORT_OFFERS, checked, read_rdf_body, report_response
+from .policy import declare
 
-bp = Blueprint("writes", __name__)
+bp = declare(Blueprint("writes", __name__), body="data")
 
 OFF = ("writes are off on this server: start it with `wsiskg serve --token-file FILE` to enable /update and /data")
 

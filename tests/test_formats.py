@@ -106,3 +106,25 @@ def test_the_cli_offers_the_format(fmt):
     query = cli.get_command(click.Context(cli), "query")
     choice = next(p for p in query.params if p.name == "fmt").type
     assert fmt.name in choice.choices
+
+
+# -- route policy, declared on the blueprints (issue 18.2) ----------------------------------------
+
+def test_each_route_follows_the_policy_its_blueprint_declares(client):
+    from wsiskg.server.policy import DEFAULT, policy_for_path
+    app = client.application
+    seen = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "<" in rule.rule:
+            continue
+        blueprint = rule.endpoint.rpartition(".")[0]
+        declared = getattr(app.blueprints.get(blueprint), "policy", DEFAULT)
+        assert policy_for_path(app, rule.rule, sorted(rule.methods - {"OPTIONS", "HEAD"})[0]) == declared
+        preflight = client.options(rule.rule)
+        assert (preflight.headers.get("Access-Control-Allow-Origin") == "*") == declared.cors, rule.rule
+        seen.add((rule.rule, declared.cors, declared.body))
+    # what the routes had before the policies moved onto the blueprints
+    assert {("/sparql", True, "query"), ("/", True, "query"), ("/validate", True, "data"), ("/update", False, "data"),
+            ("/data", False, "data"), ("/health", False, "query"), ("/openapi.json", True, "query")} <= seen
+    assert policy_for_path(app, "/id/org/itu").cached and not policy_for_path(app, "/data").cached
+    assert not policy_for_path(app, "/no/such/route").cors
