@@ -477,7 +477,7 @@ def import_table(ctx, file, mapping_file, skip_bad_rows, graph_name):
 @click.pass_context
 def describe(ctx, fmt, base_url):
     """Print the dataset's DCAT/VoID description: licence, sources and citations, version, triples per graph."""
-    from .describe import description_bytes
+    from .dataset_description import description_bytes
     store = open_existing(ctx)
     with user_errors(), store:
         data = description_bytes(store, fmt, base_url)

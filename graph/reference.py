@@ -206,7 +206,7 @@ def sdg(g: Graph, folder: Path) -> None:
                     g.add((iri, SKOS.prefLabel, Literal(row[f"text_{lang}"], lang=lang)))
 
 
-# The dataset's own description, served with live figures by graph/describe.py, is not graph data.
+# The dataset's own description, served with live figures by graph/dataset_description.py, is not graph data.
 DATASET_DESCRIPTION = "dataset.ttl"
 
 

@@ -17,7 +17,7 @@ from wsiskg.graph import library
 from wsiskg.graph import namespaces as ns
 
 from .context import services
-from .describe import service_description
+from .self_description import service_description
 from .errors import ApiError
 from .negotiation import GRAPH, choose, prefers_html
 from .respond import download_links, html_response, machine_response, offers_for, request_params

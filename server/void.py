@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .context import services
-from .describe import graph_statistics, void_description
+from .self_description import graph_statistics, void_description
 from .negotiation import GRAPH, choose
 from .respond import html_response, machine_response
 from .policy import declare

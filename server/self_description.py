@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from flask import request, url_for
 
 from wsiskg.graph import namespaces as ns
-from wsiskg.graph.describe import description_triples, graph_statistics as dataset_statistics
+from wsiskg.graph.dataset_description import description_triples, graph_statistics as dataset_statistics
 from wsiskg.graph.store import Result
 
 from .context import services
@@ -44,7 +44,7 @@ def _int(value: int) -> ox.Literal:
 
 
 def graph_statistics() -> dict[str, dict[str, int]]:
-    """Per named graph counts, computed once per version of the data (graph/describe.py)."""
+    """Per named graph counts, computed once per version of the data (graph/dataset_description.py)."""
     backend = services().backend
     return backend.cached("graph-statistics", lambda: dataset_statistics(backend.as_store()))
 
