@@ -21,6 +21,10 @@ Without the embedding model the meaning part is left out and words weigh 1 (meth
 
 A statement is taken up by its best paragraph when that scores at least THRESHOLD, and by the others
 within MARGIN of the best (at most MAX_TARGETS): the outcome often says one thing in two paragraphs.
+
+The build links every statement (link_uptake); `wsiskg ingest` links only the new document's
+(for_document), with the same paragraphs, names and mean cosine (from every statement's cached
+vector), so its links are those a rebuild would give, and swaps them in with the document's commit.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Issue 16 (uptake) for ingested documents: `wsiskg ingest` links the new document's statements to
-the paragraphs of the adopted texts in the same commit, as a rebuild would, without the rebuild.
+the paragraphs of the adopted texts in the same commit, as a rebuild would, without the rebuild;
+ingesting it again replaces them and `wsiskg remove` takes them out.
 
 The document is the shipped reworded session-440 fixture plus one recommendation that asks, in its
 own words, for what paragraph 99 of A/RES/80/173 decides (a permanent Internet Governance Forum).
@@ -60,4 +61,9 @@ def test_an_ingested_document_is_taken_up_in_the_same_commit(fresh_store, tmp_pa
     with EmbeddedStore.open(fresh_store, read_only=True) as store:
         again = stored_links(store, SLUG)
     assert not any(p == PARA_99 for _, p, *_ in again)
-    assert {s for s, *_ in again} < {s for s, *_ in links}
+    assert again and {s for s, *_ in again} < {s for s, *_ in links}
+
+    # removing the document takes its uptake links out with it
+    wsiskg("remove", SLUG, store=fresh_store, check=True)
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        assert stored_links(store, SLUG) == []
