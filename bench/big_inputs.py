@@ -8,6 +8,12 @@ sources, under an address-space cap (`--memory-limit-gb`) and a time-out so a ru
 take the machine down. Wall time, CPU time (user + system: steadier than wall on a shared machine)
 and peak resident memory (the child's own ru_maxrss, from wait4) are printed as one JSON line per
 run. Documents come from bench/big_document.py; CSVs from `stocktaking_csv` below.
+
+The CLI runs under a wrapper (CHILD) that also counts the CPU seconds spent in the sentence encoder
+(`embed.Model.encode`, process CPU time, its threads included) and the texts it embedded, reported as
+`embed_cpu_s` and `embedded`: the embedding's part of an ingest. `--code DIR` runs another version of
+the code (a folder holding `wsiskg/graph/...`, e.g. `git archive main` unpacked into DIR/wsiskg), to
+measure before and after with the same harness and inputs.
 """
 from __future__ import annotations
 
@@ -53,24 +59,45 @@ def stocktaking_csv(rows: int, seed: int = 1, bad_row: int | None = None) -> str
     return "".join(out)
 
 
-def built_store(workdir: Path) -> Path:
+def built_store(workdir: Path, code: Path | None = None) -> Path:
     root = workdir / "base"
     if not (root / "current").exists():
         subprocess.run([sys.executable, "-m", "wsiskg.graph.cli", "--store", str(root), "build"], check=True,
-                       capture_output=True, cwd="/")
+                       capture_output=True, cwd="/", env=dict(os.environ, PYTHONPATH=str(code)) if code else None)
     return root
 
 
-def run_measured(args: list[str], memory_limit_gb: float, timeout: float) -> dict:
-    """The CLI in a child under an address-space cap: exit code, wall and CPU seconds, peak RSS (MB)."""
+CHILD = """
+import atexit, sys, time
+from wsiskg.graph import embed
+spent = [0.0, 0]
+encode = embed.Model.encode
+def timed(self, texts):
+    start = time.process_time()
+    try:
+        return encode(self, texts)
+    finally:
+        spent[0] += time.process_time() - start
+        spent[1] += len(texts)
+embed.Model.encode = timed
+atexit.register(lambda: print(f"EMBED {spent[0]:.2f} {spent[1]}", file=sys.stderr))
+from wsiskg.graph.cli import main
+main(sys.argv[1:])
+"""
+
+
+def run_measured(args: list[str], memory_limit_gb: float, timeout: float, code: Path | None = None) -> dict:
+    """The CLI in a child under an address-space cap: exit code, wall and CPU seconds, peak RSS (MB),
+    and the encoder's CPU seconds and texts (embed_cpu_s, embedded; None when it did not report)."""
     limit = int(memory_limit_gb * 1024 ** 3)
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
+    env = dict(os.environ, PYTHONPATH=str(code)) if code else None
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "wsiskg.graph.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd="/", preexec_fn=cap)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd="/", preexec_fn=cap, env=env)
     deadline, status, usage, killed = start + timeout, None, None, False
     while status is None:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -83,8 +110,12 @@ def run_measured(args: list[str], memory_limit_gb: float, timeout: float) -> dic
     wall = time.perf_counter() - start
     stdout, stderr = proc.stdout.read().decode(), proc.stderr.read().decode()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    embedded = [line.split() for line in stderr.splitlines() if line.startswith("EMBED ")]
+    stderr = "\n".join(line for line in stderr.splitlines() if not line.startswith("EMBED "))
     return {"exit": proc.returncode, "killed_at_timeout": killed, "wall_s": round(wall, 2),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "peak_rss_mb": usage.ru_maxrss // 1024,
+            "embed_cpu_s": float(embedded[-1][1]) if embedded else None,
+            "embedded": int(embedded[-1][2]) if embedded else None,
             "stdout": stdout.strip(), "stderr": stderr.strip()}
 
 
@@ -97,10 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit-gb", type=float, default=8.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--code", type=Path, default=None, help="run the code in DIR/wsiskg instead (before/after)")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="big-inputs-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    base = built_store(workdir)
+    base = built_store(workdir, args.code)
     for size in (args.sizes if args.what == "ingest" else args.rows):
         store = workdir / f"store-{args.what}-{size}"
         shutil.rmtree(store, ignore_errors=True)
@@ -113,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             path = workdir / f"projects-{size}.csv"
             path.write_text(stocktaking_csv(size, bad_row=args.bad_row), encoding="utf-8")
             cli = ["--store", str(store), "import", str(path), "--mapping", str(MAPPING)]
-        result = run_measured(cli, args.memory_limit_gb, args.timeout)
+        result = run_measured(cli, args.memory_limit_gb, args.timeout, args.code)
         result["stdout"], result["stderr"] = result["stdout"][-300:], result["stderr"][-300:]
         print(json.dumps({"what": args.what, "size": size, "bytes": path.stat().st_size, **result}), flush=True)
         shutil.rmtree(store, ignore_errors=True)

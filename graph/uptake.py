@@ -21,6 +21,10 @@ Without the embedding model the meaning part is left out and words weigh 1 (meth
 
 A statement is taken up by its best paragraph when that scores at least THRESHOLD, and by the others
 within MARGIN of the best (at most MAX_TARGETS): the outcome often says one thing in two paragraphs.
+
+The build links every statement (link_uptake); `wsiskg ingest` links only the new document's
+(for_document), with the same paragraphs, names and mean cosine (from every statement's cached
+vector), so its links are those a rebuild would give, and swaps them in with the document's commit.
 """
 from __future__ import annotations
 
@@ -48,16 +52,28 @@ PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 STATEMENTS_QUERY = _P + "SELECT ?s ?text WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }"
-PARAGRAPHS_QUERY = _P + """SELECT ?p ?text WHERE {
-  ?p a wsis:Paragraph ; wsis:text ?text .
+_TARGET_PARAGRAPHS = """?p a wsis:Paragraph .
   { VALUES ?res { %s } ?p dcterms:isPartOf ?res }
-  UNION { ?p a wsis:GDCCommitment FILTER(STRSTARTS(STR(?p), "%sgdc/paragraph/")) }
-}""" % (" ".join(f"<{r}>" for r in TARGET_TEXTS), ns.ID)
+  UNION { ?p a wsis:GDCCommitment FILTER(STRSTARTS(STR(?p), "%sgdc/paragraph/")) }""" % (
+    " ".join(f"<{r}>" for r in TARGET_TEXTS), ns.ID)
+PARAGRAPHS_QUERY = _P + "SELECT ?p ?text WHERE {\n  ?p wsis:text ?text .\n  %s\n}" % _TARGET_PARAGRAPHS
+_LINK_KINDS = "VALUES ?p { wsis:mentionsEntity wsis:addressesActionLine wsis:relatesToGDC }"
 LINKS_QUERY = _P + """SELECT ?s ?p ?o WHERE {
-  VALUES ?p { wsis:mentionsEntity wsis:addressesActionLine wsis:relatesToGDC }
+  %s
   ?s ?p ?o ; wsis:text ?t .
   MINUS { ?o a wsis:UmbrellaEntity }
-}"""
+}""" % _LINK_KINDS
+# An ingest's uptake: the target paragraphs' links only (the new statements' come from its linker),
+# and the texts of every other statement (for the mean cosine only).
+PARAGRAPH_LINKS_QUERY = _P + """SELECT ?s ?p ?o WHERE {
+  { SELECT (?p AS ?s) WHERE { %s } }
+  %s
+  ?s ?p ?o .
+  MINUS { ?o a wsis:UmbrellaEntity }
+}""" % (_TARGET_PARAGRAPHS, _LINK_KINDS)
+OTHER_STATEMENTS_QUERY = _P + """SELECT ?text WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc .
+  FILTER NOT EXISTS { ?s prov:wasDerivedFrom <%s> } }"""
+UMBRELLAS_QUERY = _P + "SELECT ?o WHERE { VALUES ?o { %s } ?o a wsis:UmbrellaEntity }"
 NAMES_QUERY = _P + """SELECT ?e ?name ?kind WHERE {
   ?e a ?type . VALUES ?type { wsis:UNEntity wsis:Process }
   { ?e skos:prefLabel ?name BIND("pref" AS ?kind) } UNION { ?e skos:altLabel ?name BIND("alt" AS ?kind) }
@@ -87,7 +103,10 @@ def sentences(text: str) -> list[str]:
 class Uptake:
     """Scores every statement against every target paragraph (numpy; 357 x 298 on the shipped data)."""
 
-    def __init__(self, statements, paragraphs, links, names, model=None, store_root: Path | None = None):
+    def __init__(self, statements, paragraphs, links, names, model=None, store_root: Path | None = None,
+                 others: list[str] = ()):
+        """others: the texts of statements not scored here but part of the corpus (an ingest scores
+        only its document's), which count in the mean cosine exactly as in a build."""
         from .similarity import Corpus
         self.statements, self.paragraphs = statements, paragraphs  # [(IRI, text)]
         self.links = links  # IRI -> {(kind, target)}
@@ -127,7 +146,12 @@ class Uptake:
             vs = vectors_for([expand(t) for t in points], model, cache).astype(np.float64)
             vp = vectors_for(rows, model, cache).astype(np.float64)
             cosines = vs @ vp.T
-            self.mean_cosine = float(cosines.mean())
+            # the mean over every (statement, sentence) pair, from sums: only the vectors of `others`
+            # (cached since the build) are needed, not their cosines
+            total = vs.sum(axis=0)
+            if len(others):
+                total = total + vectors_for([expand(point(t)) for t in others], model, cache).astype(np.float64).sum(axis=0)
+            self.mean_cosine = float(total @ vp.sum(axis=0) / ((n_s + len(others)) * len(vp)))
             scores = (cosines - self.mean_cosine) / (1 - self.mean_cosine)
             owner = np.array(owner)
             order = np.argsort(owner, kind="stable")
@@ -203,11 +227,61 @@ def from_store(store, model="") -> Uptake:
     links: dict[str, set] = {}
     for s, p, o in store.query(LINKS_QUERY).rows:
         links.setdefault(s.value, set()).add((p.value.rsplit("#", 1)[1], o.value))
+    return Uptake(statements, paragraphs, links, _names(store), model, getattr(store, "path", None))
+
+
+def _names(store) -> dict[str, tuple[set, set]]:
+    """Entity IRI -> (preferred labels, other labels and notations)."""
     names: dict[str, tuple[set, set]] = {}
     for e, name, kind in store.query(NAMES_QUERY).rows:
         preferred, others = names.setdefault(e.value, (set(), set()))
         (preferred if kind.value == "pref" else others).add(name.value)
-    return Uptake(statements, paragraphs, links, names, model, getattr(store, "path", None))
+    return names
+
+
+def for_document(store, document: str, statements: list[tuple[str, str]], links, model="") -> Uptake:
+    """The uptake of one document's statements ((IRI, text), before they are stored) with the links
+    its linker found, scored as a build would score them (the same paragraphs, names and mean)."""
+    from .embed import load_model
+    model = load_model() if model == "" else model
+    paragraphs = sorted((p.value, t.value) for p, t in store.query(PARAGRAPHS_QUERY).rows)
+    found: dict[str, set] = {}
+    for s, p, o in store.query(PARAGRAPH_LINKS_QUERY).rows:
+        found.setdefault(s.value, set()).add((p.value.rsplit("#", 1)[1], o.value))
+    kinds = {ns.WSIS + k for k in ("mentionsEntity", "addressesActionLine", "relatesToGDC")}
+    mine = [link for link in links if link.predicate in kinds]
+    targets = sorted({link.target for link in mine})
+    umbrellas = {row[0].value for row in store.query(UMBRELLAS_QUERY % " ".join(f"<{t}>" for t in targets)).rows} \
+        if targets else set()
+    for link in mine:
+        if link.target not in umbrellas:
+            found.setdefault(link.subject, set()).add((link.predicate.rsplit("#", 1)[1], link.target))
+    others = [t.value for (t,) in store.query(OTHER_STATEMENTS_QUERY % document).rows] if model is not None else []
+    return Uptake(sorted(statements), paragraphs, found, _names(store), model, getattr(store, "path", None), others)
+
+
+def remove_document_update(document: str) -> str:
+    """SPARQL Update that removes from the uptake graph every link of a statement derived from
+    `document` (its wsis:takenUpBy triples and their assertions); it must run before the document's
+    own graph is replaced, since it finds the statements there."""
+    graph, rdf = ns.links_graph("uptake"), ns.RDF
+    statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
+    return (f"DELETE {{ GRAPH <{graph}> {{ ?statement <{TAKEN_UP_BY}> ?p }} }}\n"
+            f"WHERE {{ {statements} GRAPH <{graph}> {{ ?statement <{TAKEN_UP_BY}> ?p }} }} ;\n"
+            f"DELETE {{ GRAPH <{graph}> {{ ?link ?p ?o }} }}\n"
+            f"WHERE {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}subject> ?statement ; "
+            f"<{rdf}predicate> <{TAKEN_UP_BY}> ; ?p ?o }} }}")
+
+
+def insert_update(found: list[tuple]) -> str:
+    """SPARQL Update that adds `found` (see found_links) to the uptake graph (empty text for none)."""
+    body = uptake_ntriples(found).decode("utf-8")
+    return f"INSERT DATA {{ GRAPH <{ns.links_graph('uptake')}> {{\n{body}}} }}" if body else ""
+
+
+def found_links(uptake: Uptake) -> list[tuple]:
+    """(statement, paragraph, score, evidence, method) for each link of `uptake`."""
+    return [(s, p, score, evidence, uptake.method) for s, p, score, evidence in uptake.links_found()]
 
 
 def uptake_ntriples(found) -> bytes:
@@ -228,6 +302,4 @@ def uptake_ntriples(found) -> bytes:
 
 def link_uptake(store) -> dict[str, bytes]:
     """The build's linker: the whole uptake graph, from every statement and target paragraph."""
-    uptake = from_store(store)
-    found = [(s, p, score, evidence, uptake.method) for s, p, score, evidence in uptake.links_found()]
-    return {ns.links_graph("uptake"): uptake_ntriples(found)}
+    return {ns.links_graph("uptake"): uptake_ntriples(found_links(from_store(store)))}
