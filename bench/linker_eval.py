@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.build import entry_files
-from wsiskg.graph.link import Linker
+from wsiskg.graph.linker import Linker
 from wsiskg.graph.reference import reference_graph
 from wsiskg.graph.store import EmbeddedStore
 

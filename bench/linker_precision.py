@@ -26,7 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from wsiskg.graph import namespaces as ns
-from wsiskg.graph.link import Linker
+from wsiskg.graph.linker import Linker
 from wsiskg.graph.store import EmbeddedStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -78,7 +78,7 @@ def is_seed(graph_iri: str) -> bool:
 def seed_linkers(timings: dict):
     """The build's linkers, restricted to the real documents (see the module docstring)."""
     from wsiskg.graph import namespaces as ns
-    from wsiskg.graph.link import link_documents
+    from wsiskg.graph.linker import link_documents
     from wsiskg.graph.similarity import STATEMENTS_QUERY, similar_pairs, similarity_ntriples
 
     def links(store):
@@ -129,7 +129,7 @@ def build(store: Path) -> dict:
 
 
 def link_all(store: Path) -> dict:
-    from wsiskg.graph.link import link_documents
+    from wsiskg.graph.linker import link_documents
     from wsiskg.graph.store import EmbeddedStore
     start = time.perf_counter()
     with EmbeddedStore.open(store, read_only=True) as opened:

@@ -83,7 +83,7 @@ def resolution_texts() -> list:
 
 def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     """Link computations run after the entries are loaded; each returns {graph IRI: N-Triples}."""
-    from .link import link_documents
+    from .linker import link_documents
     from .mandates import link_addressees
     from .similarity import compute as similarity
     from .texts import link_resolutions

@@ -415,7 +415,7 @@ def _short(iri: str) -> str:
 @click.pass_context
 def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
     """Propose skos:exactMatch / closeMatch links to an external SPARQL endpoint, by label similarity."""
-    from .align import AlignError, load_link_mapping, run
+    from .link import AlignError, load_link_mapping, run
     from .mapping import MappingError
     from .netguard import ALLOW_ALL_PRIVATE, OutboundRefused
     with user_errors(MappingError):
@@ -451,7 +451,7 @@ def link(ctx, remote, mapping_file, graph_name, dry_run, allow_private):
 def import_table(ctx, file, mapping_file, skip_bad_rows, graph_name):
     """Import a CSV export of an outside dataset as its own named graph, validated by the shapes."""
     from .mapping import MappingError
-    from .tabular import ImportFailed, load_table_mapping, run_import
+    from .import_csv import ImportFailed, load_table_mapping, run_import
     with user_errors(MappingError):
         mapping = load_table_mapping(mapping_file)
     if not Path(file).is_file():

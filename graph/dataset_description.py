@@ -111,7 +111,7 @@ def dataset_description(store, base_url: str | None = None,
                 "of the sources of <https://w3id.org/wsis-kg/id/dataset>.", lang="en")))
         elif graph.startswith(ns.ID + "graph/doc/"):
             g.add((subset, DCTERMS.source, URIRef(ns.ID + "doc/" + graph[len(ns.ID + "graph/doc/"):])))
-    # What a graph says about itself (imports record their title and source; see graph/tabular.py).
+    # What a graph says about itself (imports record their title and source; see graph/import_csv.py).
     about = store.query(
         f"SELECT ?g ?p ?o WHERE {{ VALUES ?p {{ <{ns.DCTERMS}title> <{ns.DCTERMS}source> }} GRAPH ?g {{ ?g ?p ?o }} }}")
     for graph, prop, value in about.rows:

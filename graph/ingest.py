@@ -33,7 +33,7 @@ from rdflib import Graph, URIRef
 from . import journal
 from . import namespaces as ns
 from . import embed, simindex, uptake
-from .link import Linker, links_ntriples
+from .linker import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
 from .similarity import Corpus, insert_pairs_update, remove_document_pairs_update

@@ -1,380 +1,434 @@
-"""The linker: proposes links from a statement's words to the frames it speaks to.
+"""`wsiskg link`: align our entities with an external SPARQL endpoint by their labels.
 
-Explainable and deterministic: every link comes from phrases found in the text (a concept's
-labels, or the hidden labels of `graph/reference/linking.ttl`), and is stored with the method,
-score and the phrases that produced it. Phrases are looked up by word sequence in one pass over a
-text, so the cost grows with the text, not with the vocabulary.
+Given a mapping (graph/mappings/*.yaml; see docs/external.md) the aligner
 
-Where a phrase stands decides what it means, by rules kept as data in linking.ttl:
-- words inside a proper name say nothing of the topic ("Science" in "Commission on Science and
-  Technology for Development", "Cultural" in UNESCO's name): names are the UN bodies' and
-  processes' labels, the listed names of documents, and capitalised runs holding a name word
-  ("Forum", "Organisation", "Declaration", ...);
-- a concept's trigger inside one of its `wsis:notWithin` phrases does not count ("infrastructure"
-  in "digital public infrastructure" is not C2);
-- a stakeholder group named as the subject of a speech verb ("Business associations welcomed ...")
-  or after a speaker cue ("according to ...") spoke: `wsis:voicedBy`, not `wsis:concerns`.
+1. reads our entities of the mapped class and their labels from the store;
+2. asks the endpoint (SPARQLWrapper, behind `netguard.check_outbound`, with a timeout and a cap on
+   the response size) for its resources of the mapped class and their labels in one language;
+3. scores every pair by label similarity: 1.0 when the normalised labels are equal, otherwise a token
+   Jaccard (fuzzy tokens allowed) capped at 0.99, times the weights the mapping gives each label
+   property on both sides; a label "A (B)" counts as A, as B and as written;
+4. proposes, per entity, its best-scoring resource: `skos:exactMatch` at or above the high threshold
+   when it is the only best one, `skos:closeMatch` at or above the low threshold (or when several
+   resources tie, or another entity has a better claim on the same resource);
+5. writes the links, each reified as a wsis:LinkAssertion (wsis:method, wsis:score,
+   prov:generatedAtTime, dcterms:source = the endpoint, wsis:evidenceText = our label,
+   wsis:matchedLabel = theirs), to id:graph/links/external-<name>, replacing that graph atomically.
+
+Curated links win: an entity that already has a skos:exactMatch into the dataset's namespace in any
+graph other than id:graph/links/* is skipped (and listed), and a resource a curator already matched
+to one of our entities is never proposed for another.
 """
 from __future__ import annotations
 
-import hashlib
+import difflib
+import json
 import re
+import socket
+import unicodedata
+import urllib.error
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
 
 from . import namespaces as ns
+from .linker import Link, assertion_iri, links_ntriples
+from .mapping import MappingError, expand, load_yaml, name_ok, prefixes_of, weighted_terms
+from .netguard import OutboundRefused, check_outbound, guarded_opener, read_capped
 
-W = ns.WSIS
-SKOS = ns.SKOS
+METHOD = "label-similarity"
+STOPWORDS = frozenset("a an and at by for in of on the to with".split())
+FUZZY_TOKEN = 0.85  # difflib ratio at or above which two words (of 4+ letters) count as the same
+NON_EXACT_CAP = 0.99
+DEFAULTS = {"exact": 0.95, "close": 0.7, "timeout": 60, "max_response_bytes": 50_000_000, "limit": 100_000}
 
-# What each kind of concept is reached by, and how much a label of each sort counts.
-LABEL_WEIGHTS = {"prefLabel": 1.0, "altLabel": 0.9, "hiddenLabel": 0.7}
-THEME_SUGGESTION_FACTOR = 0.6
-TARGET_KINDS = {
-    # class IRI -> (predicate, which labels are used)
-    W + "ActionLine": (W + "addressesActionLine", ("prefLabel", "hiddenLabel")),
-    W + "Theme": (W + "hasTheme", ("prefLabel", "altLabel", "hiddenLabel")),
-    W + "GDCObjective": (W + "relatesToGDC", ("hiddenLabel",)),
-    ns.SDGO + "Goal": (W + "supportsSDG", ("hiddenLabel",)),
-    ns.SDGO + "Target": (W + "supportsSDG", ("hiddenLabel",)),
-    W + "StakeholderGroup": (W + "concerns", ("prefLabel", "altLabel", "hiddenLabel")),
-    W + "UNEntity": (W + "mentionsEntity", ("prefLabel", "altLabel")),
-    W + "Process": (W + "mentionsEntity", ("prefLabel", "altLabel")),
-}
-# Per predicate: the lowest score kept, how many targets at most (best first), and how close to
-# the best a further target must score to be kept too.
-ACCEPT = {
-    W + "addressesActionLine": (0.7, 2, 0.95),
-    W + "hasTheme": (0.85, 3),
-    W + "relatesToGDC": (0.7, 2, 0.95),
-    W + "supportsSDG": (0.85, 2, 0.95),
-    W + "concerns": (0.85, 3),
-    W + "voicedBy": (0.85, 3),
-    W + "mentionsEntity": (0.85, 6),
-}
-# Links to what a statement is about: their triggers are not read inside names.
-TOPICAL = {W + "addressesActionLine", W + "hasTheme", W + "relatesToGDC", W + "supportsSDG", W + "concerns"}
-# Pseudo-predicates of the rules' phrases (matched like labels, never links).
-NOT_WITHIN = "not-within"
-NAME = "name"
-CUE = "speaker-cue"
-# How far (in words) from a clause's start a speech verb may stand for the words before it to be
-# its subject, and how far after a cue ("according to") a speaker is looked for.
-SUBJECT_WORDS = 10
-CUE_WORDS = 6
-# In a text longer than this many words, an action-line or GDC link that rests on one single-word
-# trigger ("health", "privacy", "interoperability") is a passing mention, not what the text is about;
-# in a heading ("Privacy violations.") the one word is the topic. Measured on the labelled set: in
-# its development part such action-line links were right 3 times in 9 in long texts.
-PASSING_MENTION_WORDS = 12
-PASSING_MENTION_GUARD = {W + "addressesActionLine", W + "relatesToGDC"}
 
-LABELS_QUERY = """
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?target ?class ?kind ?label WHERE {
-  VALUES ?class { %s }
-  ?target a ?class .
-  VALUES (?prop ?kind) { (skos:prefLabel "prefLabel") (skos:altLabel "altLabel") (skos:hiddenLabel "hiddenLabel") }
-  ?target ?prop ?label .
-  FILTER(LANG(?label) = "en" || LANG(?label) = "")
-}"""
+class AlignError(Exception):
+    """The endpoint cannot be asked or answered something unusable; the message says which."""
 
-SUGGESTIONS_QUERY = """
-PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
-SELECT ?theme ?predicate ?target WHERE {
-  VALUES (?suggests ?predicate) {
-    (wsis:suggestsActionLine wsis:addressesActionLine) (wsis:suggestsSDG wsis:supportsSDG) (wsis:suggestsGDC wsis:relatesToGDC) }
-  ?theme ?suggests ?target .
-}"""
 
-RULES_QUERY = """
-PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
-SELECT ?kind ?target ?phrase WHERE {
-  VALUES (?p ?kind) { (wsis:notWithin "not-within") (wsis:properName "name") (wsis:nameHead "head")
-                      (wsis:speechVerb "verb") (wsis:speakerCue "speaker-cue") }
-  ?target ?p ?phrase .
-}"""
+# -- the mapping ------------------------------------------------------------------------------------
 
-NOTATION_RE = re.compile(r"\b(?:Action\s+Lines?\s+)?C(1[01]|[1-9])\b")
+@dataclass
+class LinkMapping:
+    name: str
+    our_classes: list[str]
+    our_labels: dict[str, float]
+    their_classes: list[str]
+    their_type_property: str
+    their_labels: dict[str, float]
+    namespace: str
+    language: str = "en"
+    exact: float = DEFAULTS["exact"]
+    close: float = DEFAULTS["close"]
+    timeout: float = DEFAULTS["timeout"]
+    max_response_bytes: int = DEFAULTS["max_response_bytes"]
+    limit: int = DEFAULTS["limit"]
+
+
+def load_link_mapping(path: Path | str) -> LinkMapping:
+    where = str(path)
+    doc = load_yaml(path)
+    prefixes = prefixes_of(doc, where)
+    ours, theirs = doc.get("ours"), doc.get("theirs")
+    if not isinstance(ours, dict) or not isinstance(theirs, dict):
+        raise MappingError(f"{where}: a link mapping needs an `ours:` and a `theirs:` section")
+    name = str(doc.get("name", "")).strip()
+    if not name_ok(name):
+        raise MappingError(f"{where}: `name` must be lower-case letters, digits and hyphens (it names the graph "
+                           f"id:graph/links/external-<name>), got {name!r}")
+
+    def classes(section, key, required):
+        value = section.get(key)
+        if value is None:
+            if required:
+                raise MappingError(f"{where}: `{key}` under `{'ours' if section is ours else 'theirs'}` is required")
+            return []
+        values = value if isinstance(value, list) else [value]
+        return [expand(v, prefixes, f"{where}: {key}") for v in values]
+
+    if "namespace" not in theirs:
+        raise MappingError(f"{where}: `theirs.namespace` is required: the IRI prefix of the dataset's resources "
+                           "(e.g. http://www.wikidata.org/entity/), used to find curated links")
+    thresholds = doc.get("thresholds") or {}
+    limits = doc.get("limits") or {}
+    if not isinstance(thresholds, dict) or not isinstance(limits, dict):
+        raise MappingError(f"{where}: `thresholds` and `limits` are key: value sections")
+    try:
+        exact = float(thresholds.get("exact", DEFAULTS["exact"]))
+        close = float(thresholds.get("close", DEFAULTS["close"]))
+        timeout = float(limits.get("timeout", DEFAULTS["timeout"]))
+        max_bytes = int(limits.get("max_response_bytes", DEFAULTS["max_response_bytes"]))
+        limit = int(limits.get("limit", DEFAULTS["limit"]))
+    except (TypeError, ValueError) as exc:
+        raise MappingError(f"{where}: thresholds and limits must be numbers ({exc})") from None
+    if not 0 < close <= exact <= 1:
+        raise MappingError(f"{where}: thresholds must satisfy 0 < close <= exact <= 1 (got close {close}, exact {exact})")
+    if timeout <= 0 or max_bytes <= 0 or limit <= 0:
+        raise MappingError(f"{where}: limits (timeout, max_response_bytes, limit) must be positive")
+    language = str(doc.get("language", "en")).strip()
+    if not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]+)*$", language):
+        raise MappingError(f"{where}: `language` must be a language tag such as en, got {language!r}")
+    return LinkMapping(
+        name=name,
+        our_classes=classes(ours, "class", True),
+        our_labels=weighted_terms(ours.get("labels", ["skos:prefLabel"]), prefixes, f"{where}: ours.labels"),
+        their_classes=classes(theirs, "class", False),
+        their_type_property=expand(theirs.get("type_property", "rdf:type"), prefixes, f"{where}: theirs.type_property"),
+        their_labels=weighted_terms(theirs.get("labels", ["rdfs:label"]), prefixes, f"{where}: theirs.labels"),
+        namespace=expand(theirs["namespace"], prefixes, f"{where}: theirs.namespace"),
+        language=language, exact=exact, close=close, timeout=timeout, max_response_bytes=max_bytes, limit=limit)
+
+
+# -- label similarity ------------------------------------------------------------------------------
+
+def normalise_label(text: str) -> str:
+    """Accents off, case folded, '&' as 'and', every run of non-letters/digits as one space."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold().replace("&", " and ")
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def label_variants(label: str) -> list[str]:
+    """'United Nations Conference on Trade and Development (UN Trade and Development)' -> the label,
+    the part before the brackets and the part inside."""
+    variants = [label]
+    match = re.match(r"^(.*?)\s*\(([^()]+)\)\s*$", label)
+    if match and match.group(1).strip():
+        variants += [match.group(1).strip(), match.group(2).strip()]
+    return variants
+
+
+def _content_tokens(normalised: str) -> list[str]:
+    words = normalised.split()
+    content = sorted({w for w in words if w not in STOPWORDS})
+    return content or sorted(set(words))
+
+
+def _token_match(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if min(len(a), len(b)) < 4:
+        return 0.0
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    return ratio if ratio >= FUZZY_TOKEN else 0.0
+
+
+def similarity(a: str, b: str) -> float:
+    """1.0 for labels equal once normalised; otherwise a soft token Jaccard, at most 0.99."""
+    na, nb = normalise_label(a), normalise_label(b)
+    if not na or not nb:
+        return 0.0
+    if na == nb:
+        return 1.0
+    ta, tb = _content_tokens(na), _content_tokens(nb)
+    matched, used = 0.0, set()
+    for token in ta:
+        best, best_other = 0.0, None
+        for other in tb:
+            if other in used:
+                continue
+            score = _token_match(token, other)
+            if score > best:
+                best, best_other = score, other
+        if best_other is not None:
+            matched += best
+            used.add(best_other)
+    jaccard = matched / (len(ta) + len(tb) - matched)
+    return min(round(jaccard, 3), NON_EXACT_CAP)
+
+
+# -- reading both sides ----------------------------------------------------------------------------
+
+@dataclass
+class Labelled:
+    iri: str
+    labels: list[tuple[str, float]] = field(default_factory=list)  # (label, weight of its property)
+
+
+def our_entities(store, mapping: LinkMapping) -> dict[str, Labelled]:
+    classes = " ".join(f"<{c}>" for c in mapping.our_classes)
+    props = " ".join(f"<{p}>" for p in mapping.our_labels)
+    result = store.query(f"""
+        SELECT DISTINCT ?entity ?property ?label WHERE {{
+          VALUES ?class {{ {classes} }}
+          VALUES ?property {{ {props} }}
+          ?entity a ?class ; ?property ?label .
+          FILTER(isIRI(?entity) && isLiteral(?label))
+          FILTER(LANG(?label) = "" || LANGMATCHES(LANG(?label), "{mapping.language}"))
+        }} ORDER BY ?entity ?property ?label""")
+    entities: dict[str, Labelled] = {}
+    for entity, prop, label in result.rows:
+        entities.setdefault(entity.value, Labelled(entity.value)).labels.append(
+            (label.value, mapping.our_labels[prop.value]))
+    return entities
+
+
+def curated_matches(store, namespace: str) -> list[tuple[str, str]]:
+    """(our entity, their resource) for every skos:exactMatch into `namespace` outside the links graphs."""
+    result = store.query(f"""
+        SELECT DISTINCT ?entity ?resource WHERE {{
+          GRAPH ?g {{ ?entity <{ns.SKOS}exactMatch> ?resource }}
+          FILTER(!STRSTARTS(STR(?g), "{ns.ID}graph/links/"))
+          FILTER(isIRI(?resource) && STRSTARTS(STR(?resource), "{namespace}"))
+        }} ORDER BY ?entity ?resource""")
+    return [(e.value, r.value) for e, r in result.rows]
+
+
+def remote_query(mapping: LinkMapping) -> str:
+    props = " ".join(f"<{p}>" for p in mapping.their_labels)
+    typed = ""
+    if mapping.their_classes:
+        classes = " ".join(f"<{c}>" for c in mapping.their_classes)
+        typed = f"VALUES ?class {{ {classes} }}\n  ?resource <{mapping.their_type_property}> ?class .\n  "
+    return (f"SELECT DISTINCT ?resource ?property ?label WHERE {{\n"
+            f"  VALUES ?property {{ {props} }}\n  {typed}?resource ?property ?label .\n"
+            f"  FILTER(isIRI(?resource) && isLiteral(?label))\n"
+            f"  FILTER(LANG(?label) = \"\" || LANGMATCHES(LANG(?label), \"{mapping.language}\"))\n"
+            f"}}\nLIMIT {mapping.limit}\n")
+
+
+def _sparql_client(endpoint: str, allow: list[str]):
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    class GuardedSPARQLWrapper(SPARQLWrapper):
+        """SPARQLWrapper whose requests go through an opener that re-checks every redirect."""
+
+        def _query(self):
+            request = self._createRequest()
+            opener = guarded_opener(allow)
+            try:
+                return opener.open(request, timeout=self.timeout), self.returnFormat
+            except urllib.error.HTTPError as exc:
+                body = exc.read(2000).decode("utf-8", "replace")
+                raise AlignError(f"{endpoint} answered HTTP {exc.code}: {body.strip()[:500]}") from None
+
+    client = GuardedSPARQLWrapper(endpoint, agent="wsiskg-link")
+    client.setReturnFormat(JSON)
+    return client
+
+
+def remote_resources(endpoint: str, mapping: LinkMapping, allow: list[str]) -> tuple[dict[str, Labelled], bool]:
+    """Their resources with labels, and whether the answer hit the mapping's row limit."""
+    check_outbound(endpoint, allow)
+    client = _sparql_client(endpoint, allow)
+    client.setQuery(remote_query(mapping))
+    client.setTimeout(max(1, int(round(mapping.timeout))))
+    try:
+        response = client.query().response
+        with response:
+            data = read_capped(response, mapping.max_response_bytes, f"the answer of {endpoint}")
+    except OutboundRefused:
+        raise
+    except (socket.timeout, TimeoutError):
+        raise AlignError(f"{endpoint} did not answer within {mapping.timeout:g} s "
+                         "(raise limits.timeout in the mapping, or narrow theirs.class)") from None
+    except urllib.error.URLError as exc:
+        raise AlignError(f"cannot reach {endpoint}: {exc.reason}") from None
+    except OSError as exc:
+        raise AlignError(f"cannot reach {endpoint}: {exc}") from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        bindings = doc["results"]["bindings"]
+    except (ValueError, KeyError, TypeError):
+        raise AlignError(f"{endpoint} did not answer with SPARQL JSON results (is it a SPARQL query endpoint?)") from None
+    resources: dict[str, Labelled] = {}
+    for row in bindings:
+        try:
+            resource, prop, label = row["resource"], row["property"], row["label"]
+            if resource.get("type") != "uri" or label.get("type") not in ("literal", "typed-literal"):
+                continue
+            iri = ox.NamedNode(resource["value"]).value  # a well-formed IRI, or skipped
+            weight = mapping.their_labels[prop["value"]]
+        except (KeyError, TypeError, ValueError):
+            continue
+        resources.setdefault(iri, Labelled(iri)).labels.append((str(label["value"]), weight))
+    return resources, len(bindings) >= mapping.limit
+
+
+# -- matching ----------------------------------------------------------------------------------------
+
+@dataclass
+class Proposal:
+    entity: str
+    relation: str  # "exactMatch" | "closeMatch"
+    resource: str
+    score: float
+    our_label: str
+    their_label: str
+    note: str = ""
 
 
 @dataclass
-class Link:
-    subject: str
-    predicate: str
-    target: str
-    score: float
-    method: str
-    evidence: list[str] = field(default_factory=list)
+class AlignResult:
+    graph: str
+    endpoint: str
+    proposals: list[Proposal]
+    skipped: list[tuple[str, str]]  # (entity, curated resource)
+    entities: int
+    resources: int
+    truncated: bool = False
+    written: bool = False
 
 
-def normalise(text: str) -> str:
-    """Lower-case, hyphens and dashes as spaces, curly quotes straight, spaces folded."""
-    text = text.replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[-‐‑‒–—]", " ", text)
-    return " ".join(text.split())
+def _best_pair(ours: Labelled, theirs: Labelled) -> tuple[float, str, str]:
+    """The best score over all label pairs, with the labels that gave it (ties: first in order)."""
+    best_key, best = None, (0.0, "", "")
+    for our_label, our_weight in ours.labels:
+        for their_label, their_weight in theirs.labels:
+            sim = max(similarity(v, their_label) for v in label_variants(our_label))
+            score = round(sim * our_weight * their_weight, 3)
+            key = (-score, our_label, their_label)
+            if best_key is None or key < best_key:
+                best_key, best = key, (score, our_label, their_label)
+    return best
 
 
-class Linker:
-    def __init__(self, phrases: list[tuple[str, str, str, float, str]], suggestions: list[tuple[str, str, str]],
-                 rules: list[tuple[str, str, str]] = ()):
-        """phrases: (phrase, predicate, target, weight, label kind); suggestions: (theme, predicate, target);
-        rules: (kind, target, phrase) with kind not-within / name / head / verb / speaker-cue (see RULES_QUERY)."""
-        phrases = list(phrases)
-        self.name_heads, self.speech_verbs = set(), set()
-        for kind, target, phrase in rules:
-            if kind == "head":
-                self.name_heads.add(phrase)
-            elif kind == "verb":
-                self.speech_verbs.add(phrase.lower())
-            else:  # matched like any phrase, under a pseudo-predicate
-                phrases.append((phrase, kind, target, 0.0, kind))
-        # Phrases are looked up as word sequences, so overlapping phrases all count
-        # ("cybersecurity risks" and "cybersecurity" both match in "Cybersecurity risks.").
-        self.by_phrase: dict[tuple[bool, tuple[str, ...]], list[tuple[str, str, float, str]]] = defaultdict(list)
-        for phrase, predicate, target, weight, kind in phrases:
-            exact = _is_acronym(phrase)
-            words = tuple(tokens(phrase) if exact else tokens(phrase.lower()))
-            if not words or len("".join(words)) < 2:
-                continue
-            self.by_phrase[(exact, words)].append((predicate, target, weight, kind))
-        self.longest = max((len(w) for _, w in self.by_phrase), default=1)
-        # Every leading part of a phrase, so a look-up stops as soon as no phrase goes on that way.
-        self.prefixes = {(exact, words[:n]) for exact, words in self.by_phrase for n in range(1, len(words) + 1)}
-        self.suggestions = defaultdict(list)
-        for theme, predicate, target in suggestions:
-            self.suggestions[theme].append((predicate, target))
-
-    @classmethod
-    def from_store(cls, store) -> "Linker":
-        classes = " ".join(f"<{c}>" for c in TARGET_KINDS)
-        phrases = []
-        for target, klass, kind, label in store.query(LABELS_QUERY % classes).rows:
-            predicate, kinds = TARGET_KINDS[klass.value]
-            if kind.value in kinds:
-                phrases.append((label.value, predicate, target.value, LABEL_WEIGHTS[kind.value], kind.value))
-        suggestions = [(t.value, p.value, o.value) for t, p, o in store.query(SUGGESTIONS_QUERY).rows]
-        rules = [(k.value, t.value, p.value) for k, t, p in store.query(RULES_QUERY).rows]
-        return cls(phrases, suggestions, rules)
-
-    def matches(self, text: str) -> dict[tuple[str, str], list[tuple[float, str, str]]]:
-        """(predicate, target) -> [(weight, method, phrase)]."""
-        words, clause_starts = tokens_and_clauses(text)
-        folded = [w.lower() for w in words]
-        hits = []  # (start, end, predicate, target, weight, kind)
-        for start in range(len(words)):
-            for exact, seq in ((True, words), (False, folded)):
-                for size in range(1, min(self.longest, len(words) - start) + 1):
-                    key = (exact, tuple(seq[start:start + size]))
-                    if key not in self.prefixes:
-                        break
-                    for predicate, target, weight, kind in self.by_phrase.get(key, ()):
-                        hits.append((start, start + size, predicate, target, weight, kind))
-        names = [(a, b) for a, b, p, *_ in hits if p in (W + "mentionsEntity", NAME)] + self._name_runs(words)
-        excluded = defaultdict(list)
-        for a, b, p, t, *_ in hits:
-            if p == NOT_WITHIN:
-                excluded[t].append((a, b))
-        speakers = self._speaker_spans(folded, clause_starts, [(a, b) for a, b, p, *_ in hits if p == CUE])
-        found = defaultdict(list)
-        for a, b, predicate, target, weight, kind in hits:
-            if predicate in (NOT_WITHIN, NAME, CUE):
-                continue
-            if predicate in TOPICAL:
-                if any(x <= a and b <= y and y - x > b - a for x, y in names):
-                    continue  # a word of a proper name
-                if any(x <= a and b <= y for x, y in excluded.get(target, ())):
-                    continue
-            if predicate == W + "concerns" and any(x <= a and b <= y for x, y in speakers):
-                predicate = W + "voicedBy"
-            found[(predicate, target)].append((weight, kind, " ".join(words[a:b])))
-        for match in NOTATION_RE.finditer(text):
-            found[(W + "addressesActionLine", ns.action_line("C" + match.group(1)))].append((1.0, "notation", match.group(0)))
-        # Themes lend weaker support to the frames they usually fall under.
-        for (predicate, target), hits in list(found.items()):
-            if predicate == W + "hasTheme":
-                best = max(w for w, _, _ in hits)
-                for suggested_predicate, suggested in self.suggestions.get(target, ()):
-                    found[(suggested_predicate, suggested)].append(
-                        (best * THEME_SUGGESTION_FACTOR, "theme-suggestion", target.rsplit("/", 1)[-1]))
-        return found
-
-    def _name_runs(self, words: list[str]) -> list[tuple[int, int]]:
-        """Spans of capitalised word runs that hold a name word: "Commission on Science and Technology
-        for Development", "United Nations Educational and Cultural Organisation", "Working Group on ..."."""
-        runs, start = [], None
-        for i, word in enumerate(words + [""]):
-            capital = word[:1].isupper() or word[:1].isdigit()
-            if start is None:
-                start = i if capital else None
-            elif not capital and word not in _NAME_JOINERS:
-                end = i
-                while end > start and words[end - 1] in _NAME_JOINERS:
-                    end -= 1
-                if end - start >= 2 and any(w in self.name_heads for w in words[start:end]):
-                    runs.append((start, end))
-                start = None
-        return runs
-
-    def _speaker_spans(self, folded: list[str], clause_starts: list[int], cues: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Spans naming who spoke: the words between a clause's start and a speech verb close after it
-        ("Member-state representatives welcomed ..."), and the words right after a cue ("according to")."""
-        spans = []
-        bounds = sorted(set(clause_starts)) + [len(folded)]
-        for start, next_start in zip(bounds, bounds[1:]):
-            for i in range(start, min(start + SUBJECT_WORDS, next_start)):
-                if folded[i] in self.speech_verbs:
-                    if i > start:
-                        spans.append((start, i))
-                    break
-        for _, end in cues:
-            limit = min([b for b in bounds if b > end] + [end + CUE_WORDS])
-            spans.append((end, min(limit, end + CUE_WORDS)))
-        return spans
-
-    def link(self, subject: str, text: str) -> list[Link]:
-        scored = defaultdict(list)
-        long_text = len(tokens(text)) > PASSING_MENTION_WORDS
-        found = self.matches(text)
-        theme_words = {t.rsplit("/", 1)[-1]: {p.lower() for _, _, p in hits}
-                       for (pr, t), hits in found.items() if pr == W + "hasTheme"}
-        for (predicate, target), hits in found.items():
-            distinct = {}
-            for weight, method, phrase in hits:
-                distinct[phrase.lower()] = max(distinct.get(phrase.lower(), (0, "", ""))[0], weight), method, phrase
-            if long_text and predicate in PASSING_MENTION_GUARD and _one_word(hits, theme_words):
-                continue
-            miss = 1.0
-            for weight, _, _ in distinct.values():
-                miss *= 1.0 - weight
-            score = round(1.0 - miss, 3)
-            strongest = max(distinct.values())
-            scored[predicate].append(Link(subject, predicate, target, score, _method_name(strongest[1]),
-                                          sorted({p for _, _, p in distinct.values()})))
-        links = []
-        for predicate, candidates in scored.items():
-            threshold, most, *relative = ACCEPT.get(predicate, (0.85, 3))
-            candidates.sort(key=lambda l: (-l.score, l.target))
-            floor = max(threshold, candidates[0].score * relative[0]) if relative else threshold
-            links += [l for l in candidates if l.score >= floor][:most]
-        return sorted(links, key=lambda l: (l.predicate, -l.score, l.target))
+def match(entities: dict[str, Labelled], resources: dict[str, Labelled], mapping: LinkMapping,
+          taken: set[str]) -> list[Proposal]:
+    """The proposals, by the rules of the module's docstring; `taken` = resources a curator already used."""
+    index: dict[str, set[str]] = defaultdict(set)
+    for iri, res in resources.items():
+        if iri in taken:
+            continue
+        for label, _ in res.labels:
+            for token in _content_tokens(normalise_label(label)):
+                index[token].add(iri)
+    best_per_entity: dict[str, list[Proposal]] = {}
+    for entity in sorted(entities):
+        ours = entities[entity]
+        candidates = set()
+        for label, _ in ours.labels:
+            for variant in label_variants(label):
+                for token in _content_tokens(normalise_label(variant)):
+                    candidates |= index.get(token, set())
+        scored = []
+        for iri in sorted(candidates):
+            score, our_label, their_label = _best_pair(ours, resources[iri])
+            if score >= mapping.close:
+                scored.append(Proposal(entity, "", iri, score, our_label, their_label))
+        if not scored:
+            continue
+        top = max(p.score for p in scored)
+        tops = [p for p in scored if p.score == top]
+        for p in tops:
+            if len(tops) == 1 and top >= mapping.exact:
+                p.relation = "exactMatch"
+            else:
+                p.relation = "closeMatch"
+                if len(tops) > 1:
+                    p.note = f"ambiguous: {len(tops)} resources score {top:.3f}"
+        best_per_entity[entity] = tops
+    proposals = [p for tops in best_per_entity.values() for p in tops]
+    # One resource, one exactMatch: when several entities claim it, only a strictly best one keeps it.
+    claims = defaultdict(list)
+    for p in proposals:
+        if p.relation == "exactMatch":
+            claims[p.resource].append(p)
+    for resource, claimants in claims.items():
+        if len(claimants) > 1:
+            top = max(p.score for p in claimants)
+            winners = [p for p in claimants if p.score == top]
+            for p in claimants:
+                if len(winners) > 1 or p is not winners[0]:
+                    p.relation = "closeMatch"
+                    p.note = f"{len(claimants)} of our entities match this resource"
+    return sorted(proposals, key=lambda p: (p.entity, p.resource))
 
 
-def _one_word(hits: list[tuple[float, str, str]], theme_words: dict[str, set[str]]) -> bool:
-    """Whether the hits rest on a single one-word phrase of the text (a theme's suggestion rests on
-    the words that found the theme)."""
-    if any(method == "notation" for _, method, _ in hits):
-        return False
-    words = set()
-    for _, method, phrase in hits:
-        words |= theme_words.get(phrase, set()) if method == "theme-suggestion" else {phrase.lower()}
-    return len(words) == 1 and len(tokens(next(iter(words)))) == 1
+def proposals_ntriples(proposals: list[Proposal], endpoint: str, generated_at: str) -> bytes:
+    links = [Link(p.entity, ns.SKOS + p.relation, p.resource, p.score, METHOD, [p.our_label]) for p in proposals]
+    lines = [links_ntriples(links, generated_at).decode("utf-8")]
+    source = ox.NamedNode(endpoint)
+    for p in proposals:
+        node = ox.NamedNode(assertion_iri(p.entity, ns.SKOS + p.relation, p.resource))
+        lines.append(f"{node} <{ns.DCTERMS}source> {source} .\n")
+        lines.append(f"{node} <{ns.WSIS}matchedLabel> {ox.Literal(p.their_label)} .\n")
+    return "".join(lines).encode("utf-8")
 
 
-def _method_name(kind: str) -> str:
-    return {"prefLabel": "label-match", "altLabel": "label-match", "hiddenLabel": "hidden-label-match",
-            "notation": "notation-match", "theme-suggestion": "theme-suggestion"}.get(kind, kind)
+def external_graph(name: str) -> str:
+    return ns.links_graph(f"external-{name}")
 
 
-def _is_acronym(phrase: str) -> bool:
-    letters = [c for c in phrase if c.isalpha()]
-    return bool(letters) and len(phrase) <= 8 and sum(c.isupper() for c in letters) >= max(2, len(letters) - 1)
+def align(store, endpoint: str, mapping: LinkMapping, *, allow: list[str] | None = None,
+          graph_name: str | None = None) -> tuple[AlignResult, bytes]:
+    """Compute the proposals and their N-Triples; writing is the caller's (see `run`)."""
+    name = graph_name or mapping.name
+    if not name_ok(name):
+        raise MappingError(f"--graph-name must be lower-case letters, digits and hyphens, got {name!r}")
+    try:
+        ox.NamedNode(endpoint)
+    except ValueError:
+        raise OutboundRefused(f"{endpoint!r} is not a valid IRI") from None
+    entities = our_entities(store, mapping)
+    curated = curated_matches(store, mapping.namespace)
+    curated_entities = {e for e, _ in curated}
+    skipped = [(e, r) for e, r in curated if e in entities]
+    resources, truncated = remote_resources(endpoint, mapping, allow or [])
+    todo = {iri: ent for iri, ent in entities.items() if iri not in curated_entities}
+    proposals = match(todo, resources, mapping, taken={r for _, r in curated})
+    generated_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    data = proposals_ntriples(proposals, endpoint, generated_at)
+    result = AlignResult(external_graph(name), endpoint, proposals, skipped, len(entities), len(resources), truncated)
+    return result, data
 
 
-_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
-# PDF extraction often turns "AI" into "Al"; read a lone "Al" as the acronym.
-_OCR_FIXES = (re.compile(r"\bAl\b"), "AI")
-
-
-def _prepare(text: str) -> str:
-    return _OCR_FIXES[0].sub(_OCR_FIXES[1], normalise(text))
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_prepare(text))
-
-
-# Lower-case words a proper name may hold between its capitalised words.
-_NAME_JOINERS = {"of", "on", "and", "for", "the", "to", "in", "de", "du", "des", "la", "et"}
-_CLAUSE_BREAK = re.compile(r"[.;:!?]")
-
-
-def tokens_and_clauses(text: str) -> tuple[list[str], list[int]]:
-    """The words of `text` (as tokens() gives them) and the indexes of the words that open a clause:
-    the first word and each word after a full stop, semicolon, colon, question or exclamation mark."""
-    text = _prepare(text)
-    words, starts, last = [], [0], 0
-    for match in _TOKEN.finditer(text):
-        if words and _CLAUSE_BREAK.search(text, last, match.start()):
-            starts.append(len(words))
-        words.append(match.group(0))
-        last = match.end()
-    return words, starts
-
-
-# -- writing links as RDF -------------------------------------------------------------------------
-
-def _lit(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
-
-
-def assertion_iri(subject: str, predicate: str, target: str) -> str:
-    """The stable IRI of the wsis:LinkAssertion that records the link subject-predicate-target."""
-    digest = hashlib.sha1(f"{subject} {predicate} {target}".encode()).hexdigest()[:16]
-    return f"{ns.ID}link/{digest}"
-
-
-def links_ntriples(links: list[Link], generated_at: str | None = None) -> bytes:
-    """The direct triples plus one reified wsis:LinkAssertion per link, with method and score."""
-    rdf = ns.RDF
-    lines = []
-    for link in links:
-        node = f"<{assertion_iri(link.subject, link.predicate, link.target)}>"
-        lines += [
-            f"<{link.subject}> <{link.predicate}> <{link.target}> .",
-            f"{node} <{rdf}type> <{W}LinkAssertion> .",
-            f"{node} <{rdf}subject> <{link.subject}> .",
-            f"{node} <{rdf}predicate> <{link.predicate}> .",
-            f"{node} <{rdf}object> <{link.target}> .",
-            f"{node} <{W}method> {_lit(link.method)} .",
-            f'{node} <{W}score> "{link.score:.3f}"^^<{ns.XSD}decimal> .',
-            f"{node} <{W}evidenceText> {_lit('; '.join(link.evidence))} .",
-        ]
-        if generated_at:
-            lines.append(f'{node} <{ns.PROV}generatedAtTime> "{generated_at}"^^<{ns.XSD}dateTime> .')
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-
-
-STATEMENTS_QUERY = """
-PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?s ?text ?g WHERE {
-  GRAPH ?g { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }
-  %s
-}"""
-
-CURATED_QUERY = """
-SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o . ?s <https://w3id.org/wsis-kg/ontology#text> ?t } %s }"""
-
-
-def link_documents(store, graphs: list[str] | None = None, linker: Linker | None = None) -> dict[str, bytes]:
-    """Links for the statements of the given document graphs (all of them by default).
-
-    Returns {id:graph/links/<doc-slug>: N-Triples}; links a curator already made are left out,
-    so the linker's graph holds only what it adds.
-    """
-    linker = linker or Linker.from_store(store)
-    prefix = ns.ID + "graph/doc/"
-    values = f"VALUES ?g {{ {' '.join(f'<{g}>' for g in graphs)} }}" if graphs else f'FILTER(STRSTARTS(STR(?g), "{prefix}"))'
-    curated = {(s.value, p.value, o.value) for s, p, o in store.query(CURATED_QUERY % values).rows}
-    per_graph = defaultdict(list)
-    for subject, text, graph in store.query(STATEMENTS_QUERY % values).rows:
-        for link in linker.link(subject.value, text.value):
-            if (link.subject, link.predicate, link.target) not in curated:
-                per_graph[graph.value].append(link)
-    result = {}
-    for graph in (graphs or sorted(per_graph)):
-        slug = graph[len(prefix):]
-        result[ns.links_graph(slug)] = links_ntriples(sorted(per_graph.get(graph, []), key=lambda l: (l.subject, l.predicate, l.target)))
+def run(store, store_root: Path, endpoint: str, mapping: LinkMapping, *, allow: list[str] | None = None,
+        graph_name: str | None = None, dry_run: bool = False) -> AlignResult:
+    """Align, validate the links graph, and (unless a dry run) replace it in the store and keep its copy."""
+    from .keep import replace_kept_graph
+    from .validate import context_for, parse_entry_bytes, validate
+    result, data = align(store, endpoint, mapping, allow=allow, graph_name=graph_name)
+    g, _ = parse_entry_bytes(data, result.graph, fmt="nt") if data.strip() else (Graph(), "")
+    report = validate(g, context_for(g, store), file=result.graph)
+    if not report.conforms:  # a bug, not a user's mistake: the links are ours
+        raise AlignError("the computed links do not conform to the shapes:\n" + "\n".join(map(str, report.violations)))
+    if not dry_run:
+        replace_kept_graph(store, store_root, result.graph, data)
+        result.written = True
     return result
-

@@ -317,7 +317,7 @@ ADDRESSEES_GRAPH = ns.links_graph("addressees")
 
 def link_addressees(store) -> dict[str, bytes]:
     """The linker step of `wsiskg build`: id:graph/links/addressees, one reified link per addressee."""
-    from .link import Link, links_ntriples
+    from .linker import Link, links_ntriples
     vocab = vocabulary()
     links = []
     for subject, text in store.query(STATEMENTS_QUERY).rows:

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import sparse
 
 from . import namespaces as ns
-from .link import _lit
+from .linker import _lit
 
 METHOD = "tfidf-cosine"
 THRESHOLD = 0.4

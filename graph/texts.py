@@ -4,7 +4,7 @@ The texts are in `graph/sources/resolutions/` (byte copies of the official PDFs'
 which resolutions to read in `graph/reference/resolutions.csv`; `graph/resolutions.py` reads them.
 The Global Digital Compact (A/RES/79/1, annex I) stays under its own IRIs (id:gdc/paragraph/N) in
 the reference data (see `gdc_paragraphs`); every other paragraph goes in its resolution's named
-graph id:graph/doc/<slug>, where the linker (graph/link.py) finds it like a statement.
+graph id:graph/doc/<slug>, where the linker (graph/linker.py) finds it like a statement.
 """
 from __future__ import annotations
 
@@ -190,12 +190,12 @@ SELECT ?s ?text ?g WHERE {
 
 
 def link_resolutions(store) -> dict[str, bytes]:
-    """The linker step for the resolutions' paragraphs: graph/link.py's Linker, as for statements, into
+    """The linker step for the resolutions' paragraphs: graph/linker.py's Linker, as for statements, into
     id:graph/links/<slug>. Paragraphs are not statements (no prov:wasDerivedFrom), so the statement
     queries, the similarity index and link_documents leave them out."""
     from collections import defaultdict
 
-    from .link import Linker, links_ntriples
+    from .linker import Linker, links_ntriples
     linker = Linker.from_store(store)
     per_graph = defaultdict(list)
     for subject, text, graph in store.query(PARAGRAPHS_QUERY).rows:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import namespaces as ns
-from .link import _lit, assertion_iri
+from .linker import _lit, assertion_iri
 
 MEANING, WORDS = 0.5, 0.5
 SUPPORT_MAX = 0.25

@@ -278,7 +278,7 @@ def test_link_gives_up_on_a_silent_endpoint(fresh_store, tmp_path):
 
 
 def test_label_similarity_rules():
-    from wsiskg.graph.align import label_variants, similarity
+    from wsiskg.graph.link import label_variants, similarity
     assert similarity("Food & Agriculture Organisation", "food and agriculture organisation") == 1.0
     assert similarity("UNESCO", "U.N.E.S.C.O.") == 0.0  # no acronym expansion: scores stay explainable
     assert similarity("United Nations Group on the Information Society",

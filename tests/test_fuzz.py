@@ -332,7 +332,7 @@ cell = st.one_of(st.text(max_size=20), st.sampled_from(
 @pytest.fixture(scope="module")
 def import_context(built_store):
     from wsiskg.graph.store import EmbeddedStore
-    from wsiskg.graph.tabular import load_table_mapping
+    from wsiskg.graph.import_csv import load_table_mapping
     store = EmbeddedStore.open(built_store, read_only=True).to_memory()
     return store, load_table_mapping(REPO / "graph" / "mappings" / "stocktaking.yaml")
 
@@ -346,7 +346,7 @@ def test_random_csv_rows_through_import(import_context, tmp_path_factory, header
     import io
 
     from wsiskg.graph.mapping import MappingError
-    from wsiskg.graph.tabular import ImportFailed, ImportResult, run_import
+    from wsiskg.graph.import_csv import ImportFailed, ImportResult, run_import
     store, mapping = import_context
     path = tmp_path_factory.mktemp("csv") / "projects.csv"
     if raw is not None:

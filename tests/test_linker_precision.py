@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 from wsiskg.graph import namespaces as ns
-from wsiskg.graph.link import Linker
+from wsiskg.graph.linker import Linker
 from wsiskg.graph.reference import reference_graph
 from wsiskg.graph.store import EmbeddedStore
 
