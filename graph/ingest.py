@@ -36,7 +36,7 @@ from . import embed, simindex, uptake
 from .linker import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
-from .similarity import Corpus, insert_pairs_update, remove_document_pairs_update
+from .similarity import Corpus, clusters_update, insert_pairs_update, remove_document_pairs_update, stored_pairs
 from .store import EmbeddedStore, ascii_text, replace_graphs_update
 from .validate import Problem, context_for, descriptions, referenced_iris, validate
 
@@ -260,7 +260,8 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         del entry_data, link_data
         update = " ;\n".join(part for part in (
             remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
-            ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up))) if part)
+            ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up)),
+            ascii_text(clusters_update(stored_pairs(store, doc_iri) + [(p.a, p.b) for p in pairs]))) if part)
         del graphs
         try:
             store.update(update)

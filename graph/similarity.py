@@ -364,6 +364,68 @@ def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: flo
 
 
 def compute(store) -> dict[str, bytes]:
-    """The whole similarity graph, recomputed from every statement in the store."""
+    """The whole similarity graph, recomputed from every statement in the store, and its clusters."""
     items = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows]
-    return {ns.links_graph("similarity"): similarity_ntriples(all_pairs(items, getattr(store, "path", None)))}
+    pairs = all_pairs(items, getattr(store, "path", None))
+    return {ns.links_graph("similarity"): similarity_ntriples(pairs),
+            CLUSTERS_GRAPH: cluster_ntriples((p.a, p.b) for p in pairs)}
+
+
+# -- clusters: the similarity graph's connected sets, kept as data --------------------------------
+# Two statements are in one cluster when a chain of similarity links joins them. Walking that chain
+# at query time (wsis:similarTo+) works on Oxigraph but not on Virtuoso 7.2, which runs out of its
+# transitive memory on the shipped corpus (one cluster holds 205 statements, up to 12 links apart),
+# and it costs every reader again. So each writer of the similarity graph (build, ingest, remove,
+# an API write) rewrites the clusters graph in the same transaction, from the pairs as they will be.
+
+CLUSTERS_GRAPH = ns.links_graph("similarity-clusters")
+
+
+def clusters(pairs) -> dict[str, str]:
+    """statement -> its cluster's first member (smallest IRI), by union-find over the pairs."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)  # the smaller IRI stays the root: it names the cluster
+    return {x: root(x) for x in parent}
+
+
+def cluster_ntriples(pairs) -> bytes:
+    members = clusters(pairs)
+    lines = []
+    for first in sorted(set(members.values())):
+        node = f"<{ns.ID}cluster/{hashlib.sha1(first.encode()).hexdigest()[:16]}>"
+        lines += [f"{node} <{ns.RDF}type> <{ns.WSIS}NearDuplicateCluster> .",
+                  f"{node} <{ns.WSIS}firstMember> <{first}> ."]
+    for statement, first in sorted(members.items()):
+        lines.append(f"<{statement}> <{ns.WSIS}inNearDuplicateCluster> "
+                     f"<{ns.ID}cluster/{hashlib.sha1(first.encode()).hexdigest()[:16]}> .")
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def stored_pairs(store, without_document: str | None = None) -> list[tuple[str, str]]:
+    """The similarity graph's pairs, each once, leaving out those of `without_document`'s statements."""
+    sim = ns.WSIS + "similarTo"
+    rows = store.query(f"SELECT ?a ?b WHERE {{ GRAPH <{ns.links_graph('similarity')}> {{ ?a <{sim}> ?b }} "
+                       "FILTER(STR(?a) < STR(?b)) }").rows
+    pairs = [(a.value, b.value) for a, b in rows]
+    if without_document:
+        mine = {s.value for (s,) in store.query(f"SELECT ?s WHERE {{ ?s <{ns.PROV}wasDerivedFrom> <{without_document}> }}").rows}
+        pairs = [(a, b) for a, b in pairs if a not in mine and b not in mine]
+    return pairs
+
+
+def clusters_update(pairs) -> str:
+    """SPARQL Update that replaces the clusters graph with the clusters of `pairs`."""
+    body = cluster_ntriples(pairs).decode("utf-8")
+    drop = f"DROP SILENT GRAPH <{CLUSTERS_GRAPH}>"
+    return f"{drop} ;\nINSERT DATA {{ GRAPH <{CLUSTERS_GRAPH}> {{\n{body}}} }}" if body else drop

@@ -710,6 +710,7 @@ def check_update(sparql: str, store) -> CheckedUpdate:
     templates) is checked, with the stored descriptions of those subjects.
     """
     from . import namespaces as ns
+    from .similarity import CLUSTERS_GRAPH, clusters_update, stored_pairs
     from .store import EmbeddedStore, QuerySyntaxError
     embedded = isinstance(store, EmbeddedStore)
     scratch = store.copy_to_memory() if embedded else ox.Store()
@@ -722,6 +723,12 @@ def check_update(sparql: str, store) -> CheckedUpdate:
         raise UpdateRejected(str(exc)) from None
     after = set(scratch)
     added, removed = after - before, before - after
+    derived = {ox.NamedNode(ns.links_graph("similarity")), ox.NamedNode(CLUSTERS_GRAPH)}
+    if embedded and any(q.graph_name in derived for q in added | removed):
+        # the clusters follow the similarity links in the same commit (graph/similarity.py)
+        scratch.update(clusters_update(stored_pairs(EmbeddedStore(scratch))))
+        after = set(scratch)
+        added, removed = after - before, before - after
     meta = ox.NamedNode(ns.GRAPH_META)
     touches_meta = any(q.graph_name == meta for q in added | removed)
     view = EmbeddedStore(scratch) if embedded else store

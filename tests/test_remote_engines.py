@@ -54,17 +54,10 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # for the citations and deliverables: naming every graph, stock Oxigraph sampled others in 7 of 76
 # rows; and STR before the aggregate: CONCAT over an aggregate of language-tagged deliverables stopped
 # Virtuoso with SR066 "Unsupported case in CONVERT (incomplete RDF box -> VARCHAR)").
-VIRTUOSO_CANNOT: dict[str, str] = {
-    "report-near-duplicate-clusters": "Virtuoso 7.2 follows a property path through cycles path by path, and "
-                                      "a cluster is a connected set: over the 730 similarity links (stored both "
-                                      "ways; 215 statements, the largest cluster 205 of them, up to 12 links apart) "
-                                      "`wsis:similarTo+` "
-                                      "and `wsis:similarTo*` stop with `Exceeded 1000000000 bytes in transitive "
-                                      "temp memory` after 10 s even from one given statement (an unbound start: "
-                                      "`transitive start not given`); only its own OPTION(T_DISTINCT) bounds it, "
-                                      "and a bounded chain of links would have to be as long as the longest "
-                                      "cluster: the clusters need computing at build time, as data",
-}
+# Last: report-near-duplicate-clusters reads its clusters from data (id:graph/links/similarity-clusters,
+# tests/test_clusters.py) instead of walking wsis:similarTo+, which ran Virtuoso 7.2 out of its 1 GB of
+# transitive memory after 10 s even from one given statement (the largest cluster: 205 statements).
+VIRTUOSO_CANNOT: dict[str, str] = {}  # named query -> why Virtuoso 7.2 cannot run it as written: none now
 
 
 def oxigraph_binary() -> str:

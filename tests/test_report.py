@@ -14,7 +14,7 @@ import pytest
 
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.report import QUERIES, duplication_report, render_html, write_report
-from wsiskg.graph.similarity import Pair, similarity_ntriples
+from wsiskg.graph.similarity import CLUSTERS_GRAPH, Pair, cluster_ntriples, similarity_ntriples
 from wsiskg.graph.store import EmbeddedStore
 
 from conftest import REPO, wsiskg
@@ -182,7 +182,8 @@ def test_clusters_group_connected_pairs(built_store):
         s + "wsis20-questionnaire-stakeholder-submission/4"
     d, e = s + "wsis-forum-2025-session-480/2", s + "wsis20-elements-paper-consultation-2025-07-29/5"
     pairs = [Pair(a, b, 0.71, 5), Pair(b, c, 0.52, 4), Pair(d, e, 0.6, 4)]
-    store.replace_graphs({ns.links_graph("similarity"): similarity_ntriples(pairs)})
+    store.replace_graphs({ns.links_graph("similarity"): similarity_ntriples(pairs),
+                          CLUSTERS_GRAPH: cluster_ntriples((p.a, p.b) for p in pairs)})  # as every writer does
     report = duplication_report(store)
     clusters = report.tables["near-duplicate-clusters"].dicts()
     assert [(r["clusterSize"].value, r["statement"].value) for r in clusters][:3] == \
