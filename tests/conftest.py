@@ -183,6 +183,9 @@ PROCESS_STARTERS = ("start_server(", "ServerProcess(", "Oxigraph(", "OxigraphSer
                     "oxigraph_server", "remote_server", "SIGKILL", "chromium", "playwright", "bench/run.py")
 SLOW = {
     "test_big_inputs.py::test_import_grows_linearly_and_a_bad_file_is_refused_at_once",
+    "test_big_inputs.py::test_ingest_grows_linearly_with_the_document",
+    "test_ingest_uptake.py::test_an_ingested_document_is_taken_up_in_the_same_commit",
+    "test_clusters.py::test_ingest_and_remove_rewrite_the_clusters_in_their_commit",
     "test_cli_formats.py::test_the_default_store_is_still_built_on_first_use",
     "test_cli_formats.py::test_the_builds_warning_hint_is_a_command_that_works",
     "test_cli_formats.py::test_a_whole_store_export_gives_line_numbers_their_datatype",
