@@ -701,7 +701,7 @@ class CheckedUpdate:
     total: int = 0  # quads in the store before it
 
 
-def check_update(sparql: str, store) -> CheckedUpdate:
+def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -> CheckedUpdate:
     """Apply an update to a scratch copy of the data, and check what changed against the shapes.
 
     The subjects checked are those of every added or removed triple, plus those that still link
@@ -715,6 +715,8 @@ def check_update(sparql: str, store) -> CheckedUpdate:
     embedded = isinstance(store, EmbeddedStore)
     scratch = store.copy_to_memory() if embedded else ox.Store()
     before = set(scratch)
+    if copied is not None:  # the copy is the server's work, sized by the store (the executor's clock)
+        copied()
     try:
         scratch.update(sparql)
     except SyntaxError as exc:

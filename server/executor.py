@@ -135,6 +135,7 @@ class Validated:
 class _WorkerState:
     def __init__(self, spec: WorkerSpec):
         self.spec = spec
+        self.tell = lambda message: None  # a progress message to the pool ("loading", "loaded")
         self.store = None
         self.key = None
         self.in_memory = False
@@ -179,7 +180,10 @@ class _WorkerState:
             return Validated(*validate_posted(job.data, job.data_format, self.store, job.merge_graph))
         if job.op == "check-update":
             from wsiskg.graph.validate import check_update
-            return check_update(job.sparql, self.store)
+            # copying the store for the check is the server's work, not the update's: like a reload,
+            # it is told to the pool, which starts the update's deadline after it
+            self.tell("loading")
+            return check_update(job.sparql, self.store, copied=lambda: self.tell("loaded"))
         return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
 
@@ -278,6 +282,7 @@ def worker_main(conn, spec: WorkerSpec) -> None:
     from wsiskg.graph.store import QuerySyntaxError, StoreError
     from wsiskg.graph.validate import EntryError, UpdateRejected
     state = _WorkerState(spec)
+    state.tell = lambda message: conn.send((message, None))
     budget = memory_budget(spec.worker_memory, spec.workers)
     try:
         state.open(spec.initial_key or current_key(spec.store_root, spec.initial_version))
