@@ -21,7 +21,7 @@ from rdflib import Graph
 
 from . import journal
 from . import namespaces as ns
-from . import simindex, unbis
+from . import simindex, unbis, uptake
 from .embed import load_model
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
@@ -217,6 +217,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         model = load_model()
         if model is not None:  # vectors from the text cache: the similarity linker has just embedded them
             simindex.save_embedded(simindex.read_embedded(store, store_root, model), store_root, db, version)
+            uptake.save_sums(uptake.document_point_sums(store, model), store_root, db, version, model)
         store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()

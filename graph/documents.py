@@ -15,7 +15,7 @@ from . import journal, library
 from . import namespaces as ns
 from .build import entry_files
 from .paths import user_entries_dir
-from .similarity import clusters_update, remove_document_pairs_update, stored_pairs
+from .similarity import clusters_change_update, document_statements, remove_document_pairs_update
 from .uptake import remove_document_update as remove_document_uptake_update
 from .store import EmbeddedStore
 
@@ -63,11 +63,11 @@ def remove_document(store_root: Path, slug: str) -> int:
             landing = journal.Landing(store_root, store.version() + 1)
             landing.remove(entry)
             landing.stage()
-            update = " ;\n".join((clusters_update(stored_pairs(store, ns.entity("doc", slug))),
-                                  remove_document_pairs_update(ns.entity("doc", slug)),
-                                  remove_document_uptake_update(ns.entity("doc", slug)),
-                                  f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>",
-                                  f"DROP SILENT GRAPH <{ns.links_graph(slug)}>"))
+            doc_iri = ns.entity("doc", slug)
+            update = " ;\n".join(part for part in (
+                clusters_change_update(store, document_statements(store, doc_iri), []),
+                remove_document_pairs_update(doc_iri), remove_document_uptake_update(doc_iri),
+                f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>", f"DROP SILENT GRAPH <{ns.links_graph(slug)}>") if part)
             try:
                 store.update(update)
             except BaseException:

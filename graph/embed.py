@@ -13,8 +13,8 @@ cosine relative to the corpus: (cos - m) / (1 - m), with m the mean cosine of al
 in the corpus. 0 is a typical pair of this corpus, 1 the same vector. The threshold was chosen on the
 labelled pairs in tests/fixtures/similarity_pairs.json.
 
-Vectors are cached by the SHA-1 of the text in `<store>/index/vectors-<model>.npz`, so a rebuild
-embeds only texts it has not seen; `EmbeddedCorpus` is what graph/simindex.py keeps per database.
+Vectors are cached by the SHA-1 of the text in `<store>/index/vectors-<model>/`, in 256 shards by the
+key's first byte, so a rebuild embeds only texts it has not seen and an ingest reads only its shards; `EmbeddedCorpus` is what graph/simindex.py keeps per database.
 """
 from __future__ import annotations
 
@@ -120,8 +120,17 @@ def text_key(text: str) -> bytes:
     return hashlib.sha1(text.encode("utf-8")).digest()
 
 
+SHARDS = 256  # by the key's first byte: an ingest reads and writes the few shards its texts fall in
+
+
 def cache_path(store_root: Path, model: Model) -> Path:
-    return Path(store_root) / "index" / f"vectors-{model.name}.npz"
+    """The folder of the vector cache: one file per shard, so the cost of a look-up grows with the
+    texts asked for, not with the corpus (at 1M triples the cache holds 57k vectors, 117 MB)."""
+    return Path(store_root) / "index" / f"vectors-{model.name}"
+
+
+def _shard(folder: Path, key_byte: int) -> Path:
+    return folder / f"{key_byte:02x}.npz"
 
 
 def _read_cache(path: Path, model: Model) -> dict[bytes, np.ndarray]:
@@ -138,40 +147,75 @@ def _read_cache(path: Path, model: Model) -> dict[bytes, np.ndarray]:
 
 
 def _write_cache(path: Path, model: Model, cache: dict[bytes, np.ndarray]) -> None:
+    if not cache:
+        path.unlink(missing_ok=True)
+        return
     keys = sorted(cache)
     buffer = io.BytesIO()
     np.savez(buffer, version=np.frombuffer(model.version.encode("utf-8"), dtype=np.uint8),
              keys=np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 20),
-             vectors=np.stack([cache[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32))
+             vectors=np.stack([cache[k] for k in keys]))
     atomic_write(path, buffer.getvalue())
+
+
+def _migrate(folder: Path, model: Model) -> None:
+    """Split a cache kept in one file (before the shards) into shards, once."""
+    single = folder.with_suffix(".npz")
+    if not single.exists():
+        return
+    if not folder.exists():
+        shards: dict[int, dict] = {}
+        for key, vector in _read_cache(single, model).items():
+            shards.setdefault(key[0], {})[key] = vector
+        for key_byte, entries in shards.items():
+            _write_cache(_shard(folder, key_byte), model, entries)
+        folder.mkdir(parents=True, exist_ok=True)
+    single.unlink()
 
 
 def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: bool = False) -> np.ndarray:
     """One unit vector per text, embedding only the texts the store's cache lacks (and adding them).
     prune: keep only these texts in the cache (a build, which sees every statement)."""
-    path = cache_path(store_root, model) if store_root is not None else None
-    cache = _read_cache(path, model) if path else {}
+    folder = cache_path(store_root, model) if store_root is not None else None
     keys = [text_key(t) for t in texts]
-    missing = {}
+    shards: dict[int, dict[bytes, np.ndarray]] = {}
+    if folder:
+        try:
+            _migrate(folder, model)
+        except OSError:
+            pass
+        shards = {b: _read_cache(_shard(folder, b), model) for b in (range(SHARDS) if prune else {k[0] for k in keys})}
+    found: dict[bytes, np.ndarray] = {}
+    missing: dict[bytes, str] = {}
     for key, text in zip(keys, texts):
-        if key not in cache and key not in missing:
+        vector = shards.get(key[0], {}).get(key)
+        if vector is not None:
+            found[key] = vector
+        elif key not in missing:
             missing[key] = text
+    changed = set()
     if missing:
-        cache.update((key, model.fresh[key]) for key in missing if key in model.fresh)
         unseen = [key for key in missing if key not in model.fresh]
         if unseen:
-            vectors = model.encode([missing[key] for key in unseen])
-            model.fresh.update(zip(unseen, vectors))
-            cache.update(zip(unseen, vectors))
-    if path and (missing or (prune and len(cache) > len(set(keys)))):
-        if prune:
-            cache = {k: cache[k] for k in keys}
+            model.fresh.update(zip(unseen, model.encode([missing[key] for key in unseen])))
+        for key in missing:
+            found[key] = model.fresh[key]
+            shards.setdefault(key[0], {})[key] = found[key]
+            changed.add(key[0])
+    if prune:
+        wanted = set(keys)
+        for key_byte, entries in shards.items():
+            if len(entries) > len(kept := {k: v for k, v in entries.items() if k in wanted}):
+                shards[key_byte] = kept
+                changed.add(key_byte)
+    if folder:
         try:
-            _write_cache(path, model, cache)
+            for key_byte in changed:
+                _write_cache(_shard(folder, key_byte), model, shards[key_byte])
         except OSError:
             pass  # a cache that cannot be written costs time on the next run, nothing else
-    dim = len(next(iter(cache.values()))) if cache else 0
-    return np.stack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
+    dim = len(next(iter(found.values()))) if found else 0
+    return np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
 
 
 # -- scoring ---------------------------------------------------------------------------------------

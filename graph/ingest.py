@@ -36,7 +36,8 @@ from . import embed, simindex, uptake
 from .linker import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
-from .similarity import Corpus, clusters_update, insert_pairs_update, remove_document_pairs_update, stored_pairs
+from .similarity import (Corpus, clusters_change_update, document_statements, insert_pairs_update,
+                         remove_document_pairs_update)
 from .store import EmbeddedStore, ascii_text, replace_graphs_update
 from .validate import Problem, context_for, descriptions, referenced_iris, validate
 
@@ -198,8 +199,10 @@ def _similar_pairs(store, store_root: Path, database: Path | None, doc_iri: str,
     if vectors is None:  # as above; vectors come from the text cache, so only new texts are embedded
         tick("similarity index: reading the store")
         vectors = simindex.read_embedded(store, store_root, model)
+    tick("embedding")
+    new = embed.EmbeddedCorpus.from_items(mine, model, store_root)
     tick("similarity")
-    vectors = vectors.without_document(doc_iri).plus(embed.EmbeddedCorpus.from_items(mine, model, store_root))
+    vectors = vectors.without_document(doc_iri).plus(new)
     pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
     return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)
 
@@ -211,7 +214,7 @@ def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress
     if not slug:
         raise IngestError(f"{path}: cannot make a document name from the file name; pass --slug")
     tick = progress(["parse", "link", "validate", "similarity index", "similarity index: reading the store",
-                     "similarity", "uptake", "store"]) if progress else (lambda label: None)
+                     "embedding", "similarity", "uptake", "clusters", "store", "similarity index: write"]) if progress else (lambda label: None)
 
     tick("parse")
     text = read_document(path)
@@ -248,8 +251,13 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         mine = [(ns.entity("statement", slug, str(n)), st.text, doc_iri) for n, st in enumerate(doc.statements, start=1)]
         pairs, index = _similar_pairs(store, store_root, database, doc_iri, mine, threshold, tick)
         tick("uptake")
-        taken_up = uptake.found_links(uptake.for_document(store, doc_iri, [(s, t) for s, t, _ in mine], links))
+        model = embed.load_model()
+        sums = uptake.load_sums(store_root, database, store.version(), model) if database and model else None
+        scored = uptake.for_document(store, doc_iri, [(s, t) for s, t, _ in mine], links, model, sums)
+        taken_up = uptake.found_links(scored)
 
+        tick("clusters")
+        clusters = clusters_change_update(store, document_statements(store, doc_iri), [(p.a, p.b) for p in pairs])
         tick("store")
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
         landing = journal.Landing(store_root, store.version() + 1)  # the entry file lands with the commit
@@ -261,7 +269,7 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         update = " ;\n".join(part for part in (
             remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
             ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up)),
-            ascii_text(clusters_update(stored_pairs(store, doc_iri) + [(p.a, p.b) for p in pairs]))) if part)
+            ascii_text(clusters)) if part)
         del graphs
         try:
             store.update(update)
@@ -271,8 +279,13 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         del update
         landing.land()
         if database:
+            tick("similarity index: write")
             try:
                 index(store.version())
+                if scored.point_sum is not None:
+                    sums = sums or uptake.document_point_sums(store, model)  # (the store has the document now)
+                    uptake.save_sums(sums.with_document(doc_iri, scored.point_sum, len(mine)), store_root, database,
+                                     store.version(), model)
             except OSError as exc:  # the store has the document; the old index is stale and will not be used
                 warnings.append(f"the similarity index could not be saved ({exc.strerror}); the next ingest reads "
                                 "the store instead")

@@ -399,16 +399,24 @@ def clusters(pairs) -> dict[str, str]:
     return {x: root(x) for x in parent}
 
 
+def cluster_node(first: str) -> str:
+    """A cluster's IRI, named by its first member, so a cluster a write does not touch keeps it."""
+    return f"{ns.ID}cluster/{hashlib.sha1(first.encode()).hexdigest()[:16]}"
+
+
+def _cluster_lines(members: dict[str, str]) -> set[str]:
+    lines = set()
+    for first in set(members.values()):
+        node = f"<{cluster_node(first)}>"
+        lines |= {f"{node} <{ns.RDF}type> <{ns.WSIS}NearDuplicateCluster> .",
+                  f"{node} <{ns.WSIS}firstMember> <{first}> ."}
+    lines |= {f"<{statement}> <{ns.WSIS}inNearDuplicateCluster> <{cluster_node(first)}> ."
+              for statement, first in members.items()}
+    return lines
+
+
 def cluster_ntriples(pairs) -> bytes:
-    members = clusters(pairs)
-    lines = []
-    for first in sorted(set(members.values())):
-        node = f"<{ns.ID}cluster/{hashlib.sha1(first.encode()).hexdigest()[:16]}>"
-        lines += [f"{node} <{ns.RDF}type> <{ns.WSIS}NearDuplicateCluster> .",
-                  f"{node} <{ns.WSIS}firstMember> <{first}> ."]
-    for statement, first in sorted(members.items()):
-        lines.append(f"<{statement}> <{ns.WSIS}inNearDuplicateCluster> "
-                     f"<{ns.ID}cluster/{hashlib.sha1(first.encode()).hexdigest()[:16]}> .")
+    lines = sorted(_cluster_lines(clusters(pairs)))
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
 
 
@@ -419,9 +427,47 @@ def stored_pairs(store, without_document: str | None = None) -> list[tuple[str, 
                        "FILTER(STR(?a) < STR(?b)) }").rows
     pairs = [(a.value, b.value) for a, b in rows]
     if without_document:
-        mine = {s.value for (s,) in store.query(f"SELECT ?s WHERE {{ ?s <{ns.PROV}wasDerivedFrom> <{without_document}> }}").rows}
+        mine = document_statements(store, without_document)
         pairs = [(a, b) for a, b in pairs if a not in mine and b not in mine]
     return pairs
+
+
+def document_statements(store, document: str) -> set[str]:
+    return {s.value for (s,) in store.query(f"SELECT ?s WHERE {{ ?s <{ns.PROV}wasDerivedFrom> <{document}> }}").rows}
+
+
+def clusters_change_update(store, removed: set[str], added: list[tuple[str, str]]) -> str:
+    """SPARQL Update that brings the clusters graph up to date when the statements `removed` lose
+    their pairs and the pairs `added` are stored: the same clusters as clusters_update over every
+    pair, but only the clusters the change touches are read and recomputed (a cluster no removed
+    statement and no added pair reaches keeps its pairs, so its members and name). It reads the
+    store as it is before the change, so it must be computed before the change is committed."""
+    touched = set(removed) | {x for pair in added for x in pair}
+    if not touched:
+        return ""
+    member, sim = ns.WSIS + "inNearDuplicateCluster", ns.WSIS + "similarTo"
+    values = " ".join(f"<{x}>" for x in sorted(touched))
+    # every member of a touched cluster, with the pairs it is in (pairs stay inside a cluster)
+    rows = store.query(f"SELECT ?a ?b WHERE {{ {{ SELECT DISTINCT ?c WHERE {{ VALUES ?t {{ {values} }} "
+                       f"GRAPH <{CLUSTERS_GRAPH}> {{ ?t <{member}> ?c }} }} }} "
+                       f"GRAPH <{CLUSTERS_GRAPH}> {{ ?a <{member}> ?c }} "
+                       f"OPTIONAL {{ GRAPH <{ns.links_graph('similarity')}> {{ ?a <{sim}> ?b }} }} }}").rows
+    before_members = {a.value for a, _ in rows}
+    kept = [(a.value, b.value) for a, b in rows if b is not None and a.value < b.value
+            and a.value not in removed and b.value not in removed]
+    before: dict[str, str] = {}
+    if before_members:
+        values_m = " ".join(f"<{x}>" for x in sorted(before_members))
+        before = {s.value: f.value for s, f in store.query(
+            f"SELECT ?s ?f WHERE {{ VALUES ?s {{ {values_m} }} GRAPH <{CLUSTERS_GRAPH}> "
+            f"{{ ?s <{member}> ?c . ?c <{ns.WSIS}firstMember> ?f }} }}").rows}
+    old, new = _cluster_lines(before), _cluster_lines(clusters(kept + list(added)))
+    parts = []
+    if old - new:
+        parts.append(f"DELETE DATA {{ GRAPH <{CLUSTERS_GRAPH}> {{\n" + "\n".join(sorted(old - new)) + "\n} }")
+    if new - old:
+        parts.append(f"INSERT DATA {{ GRAPH <{CLUSTERS_GRAPH}> {{\n" + "\n".join(sorted(new - old)) + "\n} }")
+    return " ;\n".join(parts)
 
 
 def clusters_update(pairs) -> str:

@@ -130,15 +130,23 @@ def load_embedded(store_root: Path, database: Path, version: int, model: str) ->
     return corpus
 
 
+def uptake_sums_path(store_root: Path, database: Path) -> Path:
+    """graph/uptake.py's sums of point vectors per document (PointSums), kept under the same rule."""
+    return Path(store_root) / INDEX_DIR / f"uptake-sums-{Path(database).name}.npz"
+
+
 def remove_other_indexes(store_root: Path, database: Path) -> None:
     """Delete the index files of every database but `database` (replaced or half-built ones), and
     temporary files a crash left (only old ones: a running ingest may be writing one now)."""
-    keep = {index_path(store_root, database), embedding_index_path(store_root, database)}
     folder = Path(store_root) / INDEX_DIR
-    for path in [*folder.glob("similarity-*.npz"), *folder.glob("embedding-*.npz")]:
+    keep = {index_path(store_root, database), embedding_index_path(store_root, database),
+            uptake_sums_path(store_root, database)}
+    for path in [*folder.glob("similarity-*.npz"), *folder.glob("embedding-*.npz"), *folder.glob("uptake-sums-*.npz")]:
         if path not in keep:
             path.unlink(missing_ok=True)
-    for path in [*folder.glob(".similarity-*.npz.*"), *folder.glob(".embedding-*.npz.*"), *folder.glob(".vectors-*.npz.*")]:
+    for path in [*folder.glob(".similarity-*.npz.*"), *folder.glob(".embedding-*.npz.*"), *folder.glob(".uptake-sums-*.npz.*"),
+                 *folder.glob("vectors-*/.*.npz.*"),
+                 *folder.glob("uptake/index/vectors-*/.*.npz.*")]:
         try:
             if time.time() - path.stat().st_mtime > LEFTOVER_SECONDS:
                 path.unlink()

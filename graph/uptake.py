@@ -28,8 +28,11 @@ vector), so its links are those a rebuild would give, and swaps them in with the
 """
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,15 +67,13 @@ LINKS_QUERY = _P + """SELECT ?s ?p ?o WHERE {
   MINUS { ?o a wsis:UmbrellaEntity }
 }""" % _LINK_KINDS
 # An ingest's uptake: the target paragraphs' links only (the new statements' come from its linker),
-# and the texts of every other statement (for the mean cosine only).
 PARAGRAPH_LINKS_QUERY = _P + """SELECT ?s ?p ?o WHERE {
   { SELECT (?p AS ?s) WHERE { %s } }
   %s
   ?s ?p ?o .
   MINUS { ?o a wsis:UmbrellaEntity }
 }""" % (_TARGET_PARAGRAPHS, _LINK_KINDS)
-OTHER_STATEMENTS_QUERY = _P + """SELECT ?text WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc .
-  FILTER NOT EXISTS { ?s prov:wasDerivedFrom <%s> } }"""
+DOCUMENT_STATEMENTS_QUERY = _P + "SELECT ?text ?doc WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }"
 UMBRELLAS_QUERY = _P + "SELECT ?o WHERE { VALUES ?o { %s } ?o a wsis:UmbrellaEntity }"
 NAMES_QUERY = _P + """SELECT ?e ?name ?kind WHERE {
   ?e a ?type . VALUES ?type { wsis:UNEntity wsis:Process }
@@ -104,20 +105,18 @@ class Uptake:
     """Scores every statement against every target paragraph (numpy; 357 x 298 on the shipped data)."""
 
     def __init__(self, statements, paragraphs, links, names, model=None, store_root: Path | None = None,
-                 others: list[str] = ()):
-        """others: the texts of statements not scored here but part of the corpus (an ingest scores
-        only its document's), which count in the mean cosine exactly as in a build."""
+                 others: tuple[np.ndarray, int] | None = None):
+        """others: the sum of the point vectors of the statements not scored here but part of the
+        corpus (an ingest scores only its document's) and their number, which count in the mean
+        cosine exactly as in a build."""
         from .similarity import Corpus
         self.statements, self.paragraphs = statements, paragraphs  # [(IRI, text)]
         self.links = links  # IRI -> {(kind, target)}
         self.model = model
         # names: IRI -> (preferred labels, other labels and notations)
-        acronyms = {name: sorted(preferred)[0] for e, (preferred, others) in names.items() for name in others
-                    if preferred and _ACRONYM.fullmatch(name) and name.isupper()}
         self.names = {e: {n.lower() for n in preferred | others} for e, (preferred, others) in names.items()}
         self.labels = {e: (sorted(preferred) or sorted(others) or [e])[0] for e, (preferred, others) in names.items()}
-        expand = (lambda t: _ACRONYM.sub(lambda m: f"{acronyms[m.group(0)]} ({m.group(0)})"
-                                         if m.group(0) in acronyms else m.group(0), t))
+        expand = _expander(names)
         points = [point(t) for _, t in statements]
         n_s, n_p = len(statements), len(paragraphs)
         # words: share of the statement's tf-idf mass the paragraph holds (idf over the paragraphs)
@@ -134,24 +133,23 @@ class Uptake:
         self.words = (mine @ present.T).toarray() / np.maximum(np.asarray(mine.sum(axis=1)), 1e-12)
         self.meaning = np.zeros((n_s, n_p))
         self.mean_cosine = None
+        self.point_sum = None
         if model is not None and n_s and n_p:
             rows, owner = [], []
             for j, (_, text) in enumerate(paragraphs):
                 for sentence in sentences(text):
                     rows.append(expand(sentence))
                     owner.append(j)
-            # the similarity linker prunes its cache to the statements: the uptake keeps its own
-            cache = Path(store_root) / "index" / "uptake" if store_root is not None else None
+            cache = _cache(store_root)
             from .embed import vectors_for
             vs = vectors_for([expand(t) for t in points], model, cache).astype(np.float64)
             vp = vectors_for(rows, model, cache).astype(np.float64)
             cosines = vs @ vp.T
-            # the mean over every (statement, sentence) pair, from sums: only the vectors of `others`
-            # (cached since the build) are needed, not their cosines
-            total = vs.sum(axis=0)
-            if len(others):
-                total = total + vectors_for([expand(point(t)) for t in others], model, cache).astype(np.float64).sum(axis=0)
-            self.mean_cosine = float(total @ vp.sum(axis=0) / ((n_s + len(others)) * len(vp)))
+            # the mean over every (statement, sentence) pair, from sums: the other statements' sum
+            # is enough, not their cosines
+            self.point_sum = vs.sum(axis=0)
+            other_sum, other_count = others if others is not None else (0.0, 0)
+            self.mean_cosine = float((self.point_sum + other_sum) @ vp.sum(axis=0) / ((n_s + other_count) * len(vp)))
             scores = (cosines - self.mean_cosine) / (1 - self.mean_cosine)
             owner = np.array(owner)
             order = np.argsort(owner, kind="stable")
@@ -218,6 +216,19 @@ class Uptake:
         return "; ".join(parts)
 
 
+def _expander(names):
+    """Spells out the entity acronyms a text uses ("IGF" -> "Internet Governance Forum (IGF)")."""
+    acronyms = {name: sorted(preferred)[0] for e, (preferred, others) in names.items() for name in others
+                if preferred and _ACRONYM.fullmatch(name) and name.isupper()}
+    return (lambda t: _ACRONYM.sub(lambda m: f"{acronyms[m.group(0)]} ({m.group(0)})"
+                                   if m.group(0) in acronyms else m.group(0), t))
+
+
+def _cache(store_root: Path | None) -> Path | None:
+    # the similarity linker prunes its cache to the statements: the uptake keeps its own
+    return Path(store_root) / "index" / "uptake" if store_root is not None else None
+
+
 def from_store(store, model="") -> Uptake:
     from .embed import load_model
     model = load_model() if model == "" else model
@@ -239,9 +250,12 @@ def _names(store) -> dict[str, tuple[set, set]]:
     return names
 
 
-def for_document(store, document: str, statements: list[tuple[str, str]], links, model="") -> Uptake:
+def for_document(store, document: str, statements: list[tuple[str, str]], links, model="",
+                 sums: "PointSums | None" = None) -> Uptake:
     """The uptake of one document's statements ((IRI, text), before they are stored) with the links
-    its linker found, scored as a build would score them (the same paragraphs, names and mean)."""
+    its linker found, scored as a build would score them (the same paragraphs, names and mean).
+    sums: every document's point-vector sums as kept beside the store (load_sums); without them
+    they are computed from every statement in the store (slower, same result)."""
     from .embed import load_model
     model = load_model() if model == "" else model
     paragraphs = sorted((p.value, t.value) for p, t in store.query(PARAGRAPHS_QUERY).rows)
@@ -256,8 +270,12 @@ def for_document(store, document: str, statements: list[tuple[str, str]], links,
     for link in mine:
         if link.target not in umbrellas:
             found.setdefault(link.subject, set()).add((link.predicate.rsplit("#", 1)[1], link.target))
-    others = [t.value for (t,) in store.query(OTHER_STATEMENTS_QUERY % document).rows] if model is not None else []
-    return Uptake(sorted(statements), paragraphs, found, _names(store), model, getattr(store, "path", None), others)
+    names = _names(store)
+    others = None
+    if model is not None:
+        sums = sums if sums is not None else document_point_sums(store, model, names)
+        others = sums.without(document)
+    return Uptake(sorted(statements), paragraphs, found, names, model, getattr(store, "path", None), others)
 
 
 def remove_document_update(document: str) -> str:
@@ -303,3 +321,62 @@ def uptake_ntriples(found) -> bytes:
 def link_uptake(store) -> dict[str, bytes]:
     """The build's linker: the whole uptake graph, from every statement and target paragraph."""
     return {ns.links_graph("uptake"): uptake_ntriples(found_links(from_store(store)))}
+
+
+# -- the mean cosine's sums, kept beside the store ------------------------------------------------
+# The mean needs only the sum of every statement's point vector. Without it an ingest reads and looks
+# up every statement's text again (0.8 s of an ingest at 100k triples). `<store>/index/
+# uptake-sums-<database folder>.npz` keeps one sum per document for one database at one version, as
+# graph/simindex.py keeps its index: missing or stale, the sums are computed from the store again.
+
+@dataclass
+class PointSums:
+    documents: list[str]
+    sums: np.ndarray  # documents x dimensions, float64
+    counts: np.ndarray  # statements per document
+
+    def without(self, document: str) -> tuple[np.ndarray, int]:
+        keep = np.array([d != document for d in self.documents], dtype=bool)
+        return self.sums[keep].sum(axis=0), int(self.counts[keep].sum())
+
+    def with_document(self, document: str, total: np.ndarray, count: int) -> "PointSums":
+        keep = [i for i, d in enumerate(self.documents) if d != document]
+        return PointSums([self.documents[i] for i in keep] + [document],
+                         np.vstack([self.sums[keep], total[None, :]]), np.append(self.counts[keep], count))
+
+
+def document_point_sums(store, model, names=None) -> PointSums:
+    """Every document's sum of its statements' point vectors (vectors from the cache)."""
+    from .embed import vectors_for
+    expand = _expander(_names(store) if names is None else names)
+    rows = store.query(DOCUMENT_STATEMENTS_QUERY).rows
+    vectors = vectors_for([expand(point(t.value)) for t, _ in rows], model, _cache(getattr(store, "path", None)))
+    documents = sorted({d.value for _, d in rows})
+    where = {d: i for i, d in enumerate(documents)}
+    owners = np.array([where[d.value] for _, d in rows], dtype=np.int64)
+    sums = np.zeros((len(documents), vectors.shape[1] if len(vectors) else 0))
+    np.add.at(sums, owners, vectors.astype(np.float64))
+    return PointSums(documents, sums, np.bincount(owners, minlength=len(documents)))
+
+
+def save_sums(sums: PointSums, store_root: Path, database: Path, version: int, model) -> None:
+    from .paths import atomic_write
+    from .simindex import _pack, uptake_sums_path
+    buffer = io.BytesIO()
+    np.savez(buffer, version=np.int64(version), model=_pack([model.name]), documents=_pack(sums.documents),
+             sums=sums.sums, counts=sums.counts)
+    atomic_write(uptake_sums_path(store_root, database), buffer.getvalue())
+
+
+def load_sums(store_root: Path, database: Path, version: int, model) -> PointSums | None:
+    """The sums of `database` at `version` made with `model`; None when missing, unreadable or stale."""
+    from .simindex import _unpack, uptake_sums_path
+    try:
+        with np.load(uptake_sums_path(store_root, database), allow_pickle=False) as stored:
+            if int(stored["version"]) != version or _unpack(stored["model"], 1) != [model.name]:
+                return None
+            sums, counts = stored["sums"], stored["counts"]
+            documents = _unpack(stored["documents"], len(sums))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return PointSums(documents, sums.astype(np.float64), counts) if len(counts) == len(sums) else None

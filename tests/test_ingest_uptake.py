@@ -7,9 +7,11 @@ own words, for what paragraph 99 of A/RES/80/173 decides (a permanent Internet G
 """
 from __future__ import annotations
 
+import numpy as np
+
 from conftest import REPO, query_rows, wsiskg
+from wsiskg.graph import embed, uptake
 from wsiskg.graph import namespaces as ns
-from wsiskg.graph import uptake
 from wsiskg.graph.store import EmbeddedStore
 
 FIXTURE = REPO / "tests" / "fixtures" / "reworded_session_440.txt"
@@ -29,6 +31,21 @@ def stored_links(store, slug: str) -> list[tuple]:
         FILTER(STRSTARTS(STR(?s), "{prefix}")) }} }}""").rows
     return sorted((s.value, p.value, float(score.value), evidence.value, method.value)
                   for s, p, score, evidence, method in rows)
+
+
+def assert_kept_sums_are_current(store_root) -> None:
+    """The point-vector sums an ingest keeps for the next one are those of the store as it now is."""
+    model = embed.load_model()
+    if model is None:
+        return  # no meaning part, no sums
+    with EmbeddedStore.open(store_root, read_only=True) as store:
+        kept = uptake.load_sums(store_root, store.database, store.version(), model)
+        assert kept is not None, "the ingest did not keep the sums for this version of the store"
+        recomputed = uptake.document_point_sums(store, model)
+    order = [kept.documents.index(d) for d in recomputed.documents]
+    assert sorted(kept.documents) == recomputed.documents
+    assert list(kept.counts[order]) == list(recomputed.counts)
+    assert np.allclose(kept.sums[order], recomputed.sums, atol=1e-6)
 
 
 def test_an_ingested_document_is_taken_up_in_the_same_commit(fresh_store, tmp_path):
@@ -54,6 +71,7 @@ def test_an_ingested_document_is_taken_up_in_the_same_commit(fresh_store, tmp_pa
         expected = sorted((s, p, score, evidence, built.method) for s, p, score, evidence in built.links_found()
                           if s.startswith(ns.entity("statement", SLUG, "")))
     assert links == expected and any(p == PARA_99 for _, p, *_ in links)
+    assert_kept_sums_are_current(fresh_store)
 
     # ingesting the document again without the call replaces its links: none is left behind
     document.write_text(text, encoding="utf-8")
@@ -62,6 +80,7 @@ def test_an_ingested_document_is_taken_up_in_the_same_commit(fresh_store, tmp_pa
         again = stored_links(store, SLUG)
     assert not any(p == PARA_99 for _, p, *_ in again)
     assert again and {s for s, *_ in again} < {s for s, *_ in links}
+    assert_kept_sums_are_current(fresh_store)
 
     # removing the document takes its uptake links out with it
     wsiskg("remove", SLUG, store=fresh_store, check=True)

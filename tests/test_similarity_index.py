@@ -222,7 +222,8 @@ def test_build_indexes_every_statement_whatever_the_linkers(fresh_store):
     # text, which serve every database).
     expected = {simindex.index_path(fresh_store, database).name}
     if by_model():
-        expected.add(simindex.embedding_index_path(fresh_store, database).name)
+        expected |= {simindex.embedding_index_path(fresh_store, database).name,
+                     simindex.uptake_sums_path(fresh_store, database).name}
         assert embed.cache_path(fresh_store, embed.load_model()).exists()
     # (the uptake linker keeps its own vectors by text in index/uptake/, whatever the database)
     assert {p.name for p in (fresh_store / "index").iterdir()
