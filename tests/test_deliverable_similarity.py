@@ -13,6 +13,7 @@ from collections import defaultdict
 import pytest
 
 from conftest import REPO
+from test_mandate_overlap import expected
 from wsiskg.graph import deliverables
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.embed import load_model
@@ -87,26 +88,14 @@ def test_every_link_follows_the_rules(built_store, links):
     reified, both_ways = links
     assert reified
     threshold = deliverables.threshold(load_model().name)
+    _, umbrellas, ancestors = expected(built_store)  # the chart's umbrellas and hierarchy, as mandate-overlap's test reads them
     with EmbeddedStore.open(built_store, read_only=True) as store:
-        q = store.query
-        umbrellas = {b.value for (b,) in q(f"SELECT ?b WHERE {{ ?b a <{W}UmbrellaEntity> }}").rows}
-        parent = defaultdict(set)
-        for c, p in q("SELECT ?c ?p WHERE { ?c <http://www.w3.org/ns/org#subOrganizationOf> ?p }").rows:
-            parent[c.value].add(p.value)
         info = defaultdict(lambda: {"bodies": set()})
-        for m, p, d, b in q(f"""SELECT ?m ?p ?d ?b WHERE {{ ?m a <{W}Mandate> ; <{W}inParagraph> ?p ; <{W}deliverable> ?d .
+        for m, p, d, b in store.query(f"""SELECT ?m ?p ?d ?b WHERE {{ ?m a <{W}Mandate> ; <{W}inParagraph> ?p ; <{W}deliverable> ?d .
                                OPTIONAL {{ ?m <{W}addressedTo> ?b . ?b a <{W}UNEntity> }} }}""").rows:
             info[m.value].update(paragraph=p.value, deliverable=d.value)
             if b is not None:
                 info[m.value]["bodies"].add(b.value)
-
-    def ancestors(b):
-        seen, todo = set(), [b]
-        while todo:
-            for p in parent[todo.pop()] - seen:
-                seen.add(p)
-                todo.append(p)
-        return seen
 
     assert both_ways == set(reified) | {(b, a) for a, b in reified}  # symmetric, each pair reified once
     for (a, b), (score, _, _) in reified.items():
