@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wsiskg
 from test_mandate_overlap import expected
 from wsiskg.graph import deliverables
 from wsiskg.graph import namespaces as ns
@@ -106,12 +106,18 @@ def test_every_link_follows_the_rules(built_store, links):
                    for x in info[a]["bodies"] for y in info[b]["bodies"]), (a, b)
 
 
-def test_without_the_model_nothing_is_written_and_the_build_says_so(built_store, monkeypatch):
+def test_without_the_model_nothing_is_written(built_store, monkeypatch):
     monkeypatch.setenv("WSISKG_SIMILARITY_MODEL", "none")
     model = load_model()
     assert model is None
     with EmbeddedStore.open(built_store, read_only=True) as store:
         assert deliverables.link_deliverables(store) == {deliverables.GRAPH: b""}
     assert deliverables.GRAPH in deliverables.note(model)
-    monkeypatch.delenv("WSISKG_SIMILARITY_MODEL")
-    assert deliverables.note(load_model()) is None or load_model() is None
+
+
+def test_a_build_without_the_model_leaves_the_graph_empty_and_says_so(fresh_store):
+    result = wsiskg("build", store=fresh_store, env={"WSISKG_SIMILARITY_MODEL": "none"})
+    assert result.returncode == 0, result.stderr
+    assert "note: similar deliverables: no embedding model" in result.stdout and deliverables.GRAPH in result.stdout
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        assert not store.query(f"ASK {{ GRAPH <{deliverables.GRAPH}> {{ ?s ?p ?o }} }}").boolean
