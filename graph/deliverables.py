@@ -8,9 +8,10 @@ bodies, neither an umbrella nor the other's parent or child along org:subOrganiz
 different paragraphs.
 
 Scores are the embedding model's calibrated cosine (graph/embed.py: (cos - m) / (1 - m), m the mean
-cosine over every mandate's deliverable), the lower of the whole deliverables' and of their heads'. Deliverables that say nothing of the work itself
-("report to the General Assembly …", "take into account …") are never paired: they are listed, with
-the threshold chosen on tests/fixtures/deliverable_pairs.json, in graph/reference/deliverables.yaml.
+cosine over every mandate's deliverable), the lower of the whole deliverables' and of their heads'.
+Deliverables that say nothing of the work itself ("report to the General Assembly …", "take into
+account …") are never paired: they are listed, with what a head leaves out and the threshold chosen
+on tests/fixtures/deliverable_pairs.json, in graph/reference/deliverables.yaml.
 Mandates come only from the shipped resolutions, so the build computes the graph and nothing else
 writes it. Without the model (WSISKG_SIMILARITY_MODEL=none) it stays empty: no word-overlap stand-in.
 """
