@@ -44,6 +44,7 @@ class BuildResult:
     graph_sizes: dict[str, int]
     warnings: list[Problem] = field(default_factory=list)
     version: int = 0
+    notes: list[str] = field(default_factory=list)  # what the build left out, and why
 
 
 def entry_files(store_root: Path | None) -> dict[str, Path]:
@@ -88,7 +89,8 @@ def default_linkers() -> list[Callable[[EmbeddedStore], dict[str, bytes]]]:
     from .similarity import compute as similarity
     from .texts import link_resolutions
     from .uptake import link_uptake  # after link_resolutions: it compares the paragraphs' links too
-    return [link_documents, similarity, link_addressees, link_resolutions, link_uptake]
+    from .deliverables import link_deliverables  # reads the mandates, loaded with the resolutions
+    return [link_documents, similarity, link_addressees, link_resolutions, link_uptake, link_deliverables]
 
 
 BUILD_LOCK_WAIT = 120.0  # seconds a build waits for a running write (an ingest, a server's write) to end
@@ -232,4 +234,5 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         simindex.embedding_index_path(store_root, db).unlink(missing_ok=True)
         raise
     simindex.remove_other_indexes(store_root, db)
-    return BuildResult(db, sizes, report.warnings, version)
+    from .deliverables import note
+    return BuildResult(db, sizes, report.warnings, version, [n for n in [note(model)] if n])

@@ -158,6 +158,8 @@ def _run_build(ctx, quiet=False, progress=None):
         click.echo(f"  {'total':<{width}}  {sum(result.graph_sizes.values()):>7} triples")
         if result.warnings:
             click.echo(_warnings_hint(ctx, result.warnings))
+        for note in result.notes:
+            click.echo(f"note: {note}")
     return result
 
 

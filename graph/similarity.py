@@ -315,8 +315,8 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 SELECT ?s ?text ?doc WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }"""
 
 
-def similarity_ntriples(pairs: list[Pair]) -> bytes:
-    sim = ns.WSIS + "similarTo"
+def similarity_ntriples(pairs: list[Pair], sim: str = ns.WSIS + "similarTo") -> bytes:
+    """Both directions of each pair and its wsis:LinkAssertion (graph/deliverables.py passes its own predicate)."""
     lines = []
     for pair in pairs:
         for a, b in ((pair.a, pair.b), (pair.b, pair.a)):

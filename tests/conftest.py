@@ -182,6 +182,7 @@ def query_rows(store, name, **params) -> list[dict[str, str]]:
 PROCESS_STARTERS = ("start_server(", "ServerProcess(", "Oxigraph(", "OxigraphServer(", "Virtuoso(", "Popen(",
                     "oxigraph_server", "remote_server", "SIGKILL", "chromium", "playwright", "bench/run.py")
 SLOW = {
+    "test_deliverable_similarity.py::test_a_build_without_the_model_leaves_the_graph_empty_and_says_so",
     "test_big_inputs.py::test_import_grows_linearly_and_a_bad_file_is_refused_at_once",
     "test_big_inputs.py::test_ingest_grows_linearly_with_the_document",
     "test_ingest_uptake.py::test_an_ingested_document_is_taken_up_in_the_same_commit",

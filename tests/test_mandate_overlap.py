@@ -1,13 +1,15 @@
 """mandate-overlap (issue 16.3): bodies asked by different paragraphs to work on the same topics.
 
-The expected pairs are recomputed here in Python from the mandates, the paragraphs' links and the
-chart's hierarchy read from the store; the query must agree and never pair an umbrella or a
-parent with its child.
+The expected pairs are recomputed here in Python from the mandates, the paragraphs' links, the
+similar-deliverable links (id:graph/links/deliverable-similarity) and the chart's hierarchy read
+from the store; the query must agree and never pair an umbrella or a parent with its child.
 """
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+
+import pytest
 
 from conftest import wsiskg
 from wsiskg.graph import namespaces as ns
@@ -37,6 +39,11 @@ def expected(store_root):
                          {{ ?p <{W}addressesActionLine>|<{W}relatesToGDC>|<{W}supportsSDG> ?t }}
                          UNION {{ ?p a <{W}GDCCommitment> BIND(?p AS ?t) }} }}""").rows:
             topics[p.value].add(t.value)
+        addressed = defaultdict(set)
+        for m, b in q(f"SELECT ?m ?b WHERE {{ ?m a <{W}Mandate> ; <{W}addressedTo> ?b }}").rows:
+            addressed[m.value].add(b.value)
+        similar = [(a.value, b.value) for a, b in q(f"""SELECT ?a ?b WHERE {{ ?l <{ns.RDF}subject> ?a ;
+                   <{ns.RDF}predicate> <{W}similarDeliverable> ; <{ns.RDF}object> ?b }}""").rows]
 
     def ancestors(b):
         seen, todo = set(), [b]
@@ -63,6 +70,12 @@ def expected(store_root):
                 continue
             if any(x != y for x in pa for y in pb):
                 pairs[a, b] += 1 / (len(holders[t]) - 1)
+    # a pair of similar deliverables weighs 1 for each pair of bodies it joins, once however it is read
+    for m1, m2 in similar:
+        joined = {tuple(sorted((x, y))) for x in addressed[m1] & bodies for y in addressed[m2] & bodies if x != y}
+        for a, b in joined:
+            if not (a in umbrellas or b in umbrellas or a in ancestors(b) or b in ancestors(a)):
+                pairs[a, b] += 1
     return pairs, umbrellas, ancestors
 
 
@@ -105,3 +118,17 @@ def test_the_report_heatmap_counts_each_bodys_mandates_per_topic(built_store):
     table = table[:table.index("</table>")]
     assert umbrellas and not any(f'href="{u}"' in table for u in umbrellas)  # no umbrella in the ranking
     assert table.count("<tr>") > 1
+
+
+def test_similar_deliverables_are_cited_as_evidence_with_their_score(built_store):
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        linked = store.query(f"""SELECT ?s1 ?n1 ?s2 ?n2 ?score WHERE {{ ?l <{ns.RDF}predicate> <{W}similarDeliverable> ;
+            <{ns.RDF}subject> ?a ; <{ns.RDF}object> ?b ; <{W}score> ?score .
+            ?a <{W}inResolution>/<http://purl.org/dc/terms/identifier> ?s1 ; <{W}inParagraph>/<{W}paragraphNumber> ?n1 .
+            ?b <{W}inResolution>/<http://purl.org/dc/terms/identifier> ?s2 ; <{W}inParagraph>/<{W}paragraphNumber> ?n2 }}""").rows
+    cited = {f"similar deliverables ({s1.value} {n1.value} | {s2.value} {n2.value}, {score.value})"
+             for s1, n1, s2, n2, score in linked}
+    found = {part for r in rows(built_store) for part in r["evidence"].split("; ") if part.startswith("similar deliverables")}
+    if not linked:
+        pytest.skip("no similar deliverables stored (no embedding model)")
+    assert found == cited  # each stored pair that joins two bodies is cited, as stored

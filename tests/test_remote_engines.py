@@ -53,7 +53,8 @@ XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 # with no statement, SPARQL 374, and a text search answered 0 rows), mandate-overlap (MIN, not SAMPLE,
 # for the citations and deliverables: naming every graph, stock Oxigraph sampled others in 7 of 76
 # rows; and STR before the aggregate: CONCAT over an aggregate of language-tagged deliverables stopped
-# Virtuoso with SR066 "Unsupported case in CONVERT (incomplete RDF box -> VARCHAR)").
+# Virtuoso with SR066 "Unsupported case in CONVERT (incomplete RDF box -> VARCHAR)"; and its similar-
+# deliverable pairs weigh 1/(2-1) after the UNION, since a constant (MIN(1.0) AS ?weight) stopped it with SR128).
 # Last: report-near-duplicate-clusters reads its clusters from data (id:graph/links/similarity-clusters,
 # tests/test_clusters.py) instead of walking wsis:similarTo+, which ran Virtuoso 7.2 out of its 1 GB of
 # transitive memory after 10 s even from one given statement (the largest cluster: 205 statements).
