@@ -1,6 +1,7 @@
 """Shared fixtures: a real store built from the shipped sources, and real servers on 127.0.0.1."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -43,8 +44,20 @@ def built_store(tmp_path_factory) -> Path:
     same, but finds the sentence vectors of the last run cached there (the fast lane's 10 s, not 60 s).
     """
     kept = os.environ.get("WSISKG_TEST_STORE")
-    root = Path(kept).expanduser() if kept else tmp_path_factory.mktemp("store")
-    wsiskg("build", store=root, check=True)
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # set when pytest-xdist runs the tests (-n 2)
+    if not run:
+        root = Path(kept).expanduser() if kept else tmp_path_factory.mktemp("store")
+        wsiskg("build", store=root, check=True)
+        return root
+    # Workers of one run share one store: the first to get here builds it, the others wait for it.
+    shared = tmp_path_factory.getbasetemp().parent
+    root = Path(kept).expanduser() if kept else shared / "store"
+    with open(shared / "store.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        built = shared / f"store-built-{run}"
+        if not built.exists():
+            wsiskg("build", store=root, check=True)
+            built.touch()
     return root
 
 
