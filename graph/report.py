@@ -35,6 +35,8 @@ QUERIES = {
     "mandate-overlap": "mandate-overlap",
     "uptake": "uptake",
 }
+# parameters other than the queries' defaults: the report counts every statement, not a page
+PARAMS = {"uptake": {"limit": "1000000000"}}
 
 
 @dataclass
@@ -61,7 +63,7 @@ def duplication_report(store: Store, threshold: float | None | str = "default") 
     tables = {}
     for table, name in QUERIES.items():
         query = library.get(name)
-        tables[table] = store.query(query.text, bindings=query.bind({}))
+        tables[table] = store.query(query.text, bindings=query.bind(PARAMS.get(name, {})))
     if threshold is not None:
         tables["near-duplicate-clusters"] = clusters_at(tables["near-duplicate-clusters"], threshold)
     try:

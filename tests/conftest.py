@@ -195,6 +195,8 @@ def query_rows(store, name, **params) -> list[dict[str, str]]:
 PROCESS_STARTERS = ("start_server(", "ServerProcess(", "Oxigraph(", "OxigraphServer(", "Virtuoso(", "Popen(",
                     "oxigraph_server", "remote_server", "SIGKILL", "chromium", "playwright", "bench/run.py")
 SLOW = {
+    "test_clusters.py::test_an_update_through_the_server_rewrites_the_clusters",
+    "test_big_inputs.py::test_meaning_pairs_are_bounded_and_ingest_matches_the_full_computation",
     "test_deliverable_similarity.py::test_a_build_without_the_model_leaves_the_graph_empty_and_says_so",
     "test_big_inputs.py::test_import_grows_linearly_and_a_bad_file_is_refused_at_once",
     "test_big_inputs.py::test_ingest_grows_linearly_with_the_document",

@@ -118,3 +118,17 @@ def test_the_coherence_report_has_the_uptake_per_document(built_store):
     assert "<h1>Coherence report</h1>" in page and 'id="uptake-by-document"' in page
     total, taken = sum(v[0] for v in expected.values()), sum(v[1] for v in expected.values())
     assert f"{taken} of {total} consultation statements" in page
+
+
+def test_the_uptake_list_comes_a_page_at_a_time(built_store):
+    whole = run(built_store, "uptake", limit="100000")
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        statements = {s.value for (s,) in store.query(
+            f"SELECT DISTINCT ?s WHERE {{ ?s <{ns.WSIS}text> ?t ; <{ns.PROV}wasDerivedFrom> ?d }}").rows}
+    assert len({r["statement"] for r in whole}) == len(statements) > 300
+    assert run(built_store, "uptake") == whole[:500]  # the default page
+    pages = [run(built_store, "uptake", limit="40", offset=str(start)) for start in range(0, 120, 40)]
+    assert [r for page in pages for r in page] == whole[:120]
+    one = run(built_store, "uptake", document="id:doc/wsis20-questionnaire-stakeholder-submission", limit="3", offset="1")
+    mine = [r for r in whole if r["document"].endswith("/doc/wsis20-questionnaire-stakeholder-submission")]
+    assert one == mine[1:4] and len(mine) > 4
