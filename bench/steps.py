@@ -79,7 +79,8 @@ def seed_linkers(timings: dict):
     """The build's linkers, restricted to the real documents (see the module docstring)."""
     from wsiskg.graph import namespaces as ns
     from wsiskg.graph.linker import link_documents
-    from wsiskg.graph.similarity import STATEMENTS_QUERY, similar_pairs, similarity_ntriples
+    from wsiskg.graph.build import default_linkers
+    from wsiskg.graph.similarity import CLUSTERS_GRAPH, STATEMENTS_QUERY, all_pairs, cluster_ntriples, similarity_ntriples
 
     def links(store):
         start = time.perf_counter()
@@ -92,11 +93,18 @@ def seed_linkers(timings: dict):
         start = time.perf_counter()
         items = [(s.value, t.value, d.value) for s, t, d in store.query(STATEMENTS_QUERY).rows
                  if "/doc/synthetic-" not in d.value]
-        out = {ns.links_graph("similarity"): similarity_ntriples(similar_pairs(items))}
+        # by meaning where the model is installed, as a build (the cache keeps the other statements')
+        pairs = all_pairs(items, store.path, prune=False)
+        out = {ns.links_graph("similarity"): similarity_ntriples(pairs),
+               CLUSTERS_GRAPH: cluster_ntriples((p.a, p.b) for p in pairs)}
         timings["similarity_seed_s"] = round(time.perf_counter() - start, 3)
         return out
 
-    return [links, similarity]
+    # every other linker of the build as it is: mandates' addressees, the texts' links, uptake (every
+    # statement against the adopted texts' paragraphs: linear in the statements), similar deliverables
+    rest = [linker for linker in default_linkers() if linker.__name__ not in ("link_documents", "compute")]
+    assert len(rest) == len(default_linkers()) - 2, "the build's document linkers were renamed"
+    return [links, similarity, *rest]
 
 
 def build(store: Path) -> dict:

@@ -353,14 +353,16 @@ def insert_pairs_update(pairs: list[Pair]) -> str:
     return f"INSERT DATA {{ GRAPH <{ns.links_graph('similarity')}> {{\n{body}}} }}" if body else ""
 
 
-def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None) -> list[Pair]:
+def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None,
+              prune: bool = True) -> list[Pair]:
     """All pairs, by the method in use: the embedding model when one is available (its vectors cached
-    beside the store at `store_root`), else TF-IDF. items: (statement IRI, text, document IRI)."""
+    beside the store at `store_root`, pruned to these items unless `prune` is false), else TF-IDF.
+    items: (statement IRI, text, document IRI)."""
     from . import embed
     model = embed.load_model()
     if model is None:
         return similar_pairs(items, THRESHOLD if threshold is None else threshold)
-    return embed.EmbeddedCorpus.from_items(items, model, store_root, prune=True).pairs(threshold=threshold)
+    return embed.EmbeddedCorpus.from_items(items, model, store_root, prune=prune).pairs(threshold=threshold)
 
 
 def compute(store) -> dict[str, bytes]:
