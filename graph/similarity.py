@@ -340,11 +340,15 @@ def remove_document_pairs_update(document: str) -> str:
     statements in the store, so it must run before the document's own graph is replaced."""
     graph, sim, rdf = ns.links_graph("similarity"), ns.WSIS + "similarTo", ns.RDF
     statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
+    # the document's statements are matched inside each UNION branch: a branch alone is planned on
+    # its own, and would read every pair of the graph to join them after
     return (f"DELETE {{ GRAPH <{graph}> {{ ?statement <{sim}> ?other . ?other <{sim}> ?statement }} }}\n"
-            f"WHERE {{ {statements} GRAPH <{graph}> {{ {{ ?statement <{sim}> ?other }} UNION {{ ?other <{sim}> ?statement }} }} }} ;\n"
+            f"WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?other }} }}"
+            f" UNION {{ {statements} GRAPH <{graph}> {{ ?other <{sim}> ?statement }} }} }} ;\n"
             f"DELETE {{ GRAPH <{graph}> {{ ?link ?p ?o }} }}\n"
-            f"WHERE {{ {statements} GRAPH <{graph}> {{ {{ ?link <{rdf}subject> ?statement }} UNION {{ ?link <{rdf}object> ?statement }}"
-            f" ?link <{rdf}predicate> <{sim}> ; ?p ?o }} }}")
+            f"WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}subject> ?statement }} }}"
+            f" UNION {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}object> ?statement }} }}"
+            f" GRAPH <{graph}> {{ ?link <{rdf}predicate> <{sim}> ; ?p ?o }} }}")
 
 
 def insert_pairs_update(pairs: list[Pair]) -> str:

@@ -146,7 +146,8 @@ def remove_other_indexes(store_root: Path, database: Path) -> None:
             path.unlink(missing_ok=True)
     for path in [*folder.glob(".similarity-*.npz.*"), *folder.glob(".embedding-*.npz.*"), *folder.glob(".uptake-sums-*.npz.*"),
                  *folder.glob("vectors-*/.*.npz.*"),
-                 *folder.glob("uptake/index/vectors-*/.*.npz.*")]:
+                 *folder.glob("uptake/index/vectors-*/.*.npz.*"),
+                 *folder.glob("uptake/paragraphs/index/vectors-*/.*.npz.*")]:
         try:
             if time.time() - path.stat().st_mtime > LEFTOVER_SECONDS:
                 path.unlink()

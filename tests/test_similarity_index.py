@@ -225,6 +225,7 @@ def test_build_indexes_every_statement_whatever_the_linkers(fresh_store):
         expected |= {simindex.embedding_index_path(fresh_store, database).name,
                      simindex.uptake_sums_path(fresh_store, database).name}
         assert embed.cache_path(fresh_store, embed.load_model()).exists()
-    # (the uptake linker keeps its own vectors by text in index/uptake/, whatever the database)
+    # (the uptake and deliverable linkers keep their own vectors by text in index/uptake/ and
+    # index/deliverables/, whatever the database)
     assert {p.name for p in (fresh_store / "index").iterdir()
-            if not p.name.startswith("vectors-") and p.name != "uptake"} == expected
+            if not p.name.startswith("vectors-") and p.name not in ("uptake", "deliverables")} == expected
