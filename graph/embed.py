@@ -238,8 +238,8 @@ class EmbeddedCorpus(StatementRows):
         return cls([s for s, _, _ in items], row_documents, documents,
                    vectors_for([t for _, t, _ in items], model, store_root, prune), model.name)
 
-    def without_document(self, document: str) -> "EmbeddedCorpus":
-        keep = self.rows_kept_without(document)
+    def without_document(self, *documents: str) -> "EmbeddedCorpus":
+        keep = self.rows_kept_without(*documents)
         if keep is None:
             return self
         return EmbeddedCorpus([s for s, k in zip(self.statements, keep) if k], self.row_documents[keep],

@@ -195,16 +195,21 @@ def _similar_pairs(store, store_root: Path, database: Path | None, doc_iri: str,
         corpus = corpus.without_document(doc_iri).plus(Corpus.from_items(mine))
         pairs = corpus.pairs(corpus.rows_of(doc_iri), **({} if threshold is None else {"threshold": threshold}))
         return pairs, lambda version: simindex.save(corpus, store_root, database, version)
-    vectors = simindex.load_embedded(store_root, database, store.version(), model.name) if database else None
-    if vectors is None:  # as above; vectors come from the text cache, so only new texts are embedded
+    state = simindex.load_embedded_state(store_root, database, store.version(), model.name) if database else None
+    if state is None:  # as above; vectors come from the text cache, so only new texts are embedded
         tick("similarity index: reading the store")
         vectors = simindex.read_embedded(store, store_root, model)
+    else:
+        vectors = state.corpus
     tick("embedding")
     new = embed.EmbeddedCorpus.from_items(mine, model, store_root)
     tick("similarity")
     vectors = vectors.without_document(doc_iri).plus(new)
     pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
-    return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)
+    if state is None:
+        return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)
+    # only the document's rows changed: the index keeps them in its delta, not in a rewrite of itself
+    return pairs, lambda version: simindex.save_embedded_change(store_root, database, version, doc_iri, new, state)
 
 
 def ingest(path: Path | str, store_root: Path, slug: str | None = None, progress=None,

@@ -153,9 +153,9 @@ class StatementRows:
             self._names = names
         return names
 
-    def rows_kept_without(self, document: str) -> np.ndarray | None:
-        """A mask of the rows not of `document`; None when it has none."""
-        gone = self.rows_of(document)
+    def rows_kept_without(self, *documents: str) -> np.ndarray | None:
+        """A mask of the rows not of `documents`; None when they have none."""
+        gone = np.concatenate([self.rows_of(d) for d in documents]) if documents else np.zeros(0, dtype=np.int64)
         if len(gone) == 0:
             return None
         keep = np.ones(len(self), dtype=bool)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,34 +101,93 @@ def read_embedded(store, store_root: Path | None, model: Model) -> EmbeddedCorpu
     return EmbeddedCorpus.from_items(items, model, store_root)
 
 
+def _embedded_arrays(corpus: EmbeddedCorpus) -> dict:
+    return dict(model=_pack([corpus.model]), vectors=corpus.vectors, statements=_pack(corpus.statements),
+                documents=_pack(corpus.documents), document_count=np.int64(len(corpus.documents)),
+                row_documents=corpus.row_documents)
+
+
+def _embedded_corpus(stored, model: str) -> EmbeddedCorpus:
+    vectors, row_documents = stored["vectors"], stored["row_documents"]
+    corpus = EmbeddedCorpus(_unpack(stored["statements"], len(vectors)), row_documents,
+                            _unpack(stored["documents"], int(stored["document_count"])), vectors, model)
+    if len(row_documents) != len(vectors) or vectors.dtype != np.float32 or \
+            (len(vectors) and not 0 <= row_documents.min() <= row_documents.max() < len(corpus.documents)):
+        raise ValueError("inconsistent embedding index")
+    return corpus
+
+
 def save_embedded(corpus: EmbeddedCorpus, store_root: Path, database: Path, version: int) -> Path:
+    """Write the whole index of `database` at `version` (a build; an ingest whose index was stale)."""
     buffer = io.BytesIO()
     np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
-             model=_pack([corpus.model]), vectors=corpus.vectors, statements=_pack(corpus.statements),
-             documents=_pack(corpus.documents), document_count=np.int64(len(corpus.documents)),
-             row_documents=corpus.row_documents)
+             **_embedded_arrays(corpus))
     path = embedding_index_path(store_root, database)
     atomic_write(path, buffer.getvalue())
+    embedding_delta_path(store_root, database).unlink(missing_ok=True)
     return path
+
+
+# An ingest changes one document's rows: rewriting the whole index (117 MB at 1M triples, 0.33 s)
+# for that would cost more than the rest of the similarity step. It writes a delta beside it instead:
+# the documents whose rows in the index are dropped and the rows that replace them, for one version,
+# made against one version of the whole index. The next build writes the whole index again.
+
+def embedding_delta_path(store_root: Path, database: Path) -> Path:
+    return Path(store_root) / INDEX_DIR / f"embedding-{Path(database).name}.delta.npz"
+
+
+def save_embedded_change(store_root: Path, database: Path, version: int, document: str, rows: EmbeddedCorpus,
+                         before: "EmbeddedState") -> None:
+    """After an ingest of `document` committed as `version`: its rows are now `rows`. `before` is
+    what load_embedded_state read for the version before the commit."""
+    added = before.added.without_document(document).plus(rows) if before.added is not None else rows
+    buffer = io.BytesIO()
+    np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
+             base_version=np.int64(before.base_version), removed=_pack(sorted(before.removed | {document})),
+             removed_count=np.int64(len(before.removed | {document})), **_embedded_arrays(added))
+    atomic_write(embedding_delta_path(store_root, database), buffer.getvalue())
+
+
+@dataclass
+class EmbeddedState:
+    corpus: EmbeddedCorpus  # the index as it stands: the whole index less `removed`, plus `added`
+    base_version: int
+    removed: set[str]
+    added: EmbeddedCorpus | None
+
+
+def load_embedded_state(store_root: Path, database: Path, version: int, model: str) -> EmbeddedState | None:
+    """The embedding index of `database` at `version` made with `model`, with the delta it was read
+    with; None when missing, unreadable, stale or of another model."""
+    def header(stored) -> bool:
+        return int(stored["format"]) == FORMAT and _unpack(stored["database"], 1) == [Path(database).name] \
+            and _unpack(stored["model"], 1) == [model]
+    try:
+        with np.load(embedding_index_path(store_root, database), allow_pickle=False) as stored:
+            if not header(stored):
+                return None
+            base_version = int(stored["version"])
+            if base_version > version:
+                return None
+            base = _embedded_corpus(stored, model)
+        if base_version == version:
+            return EmbeddedState(base, base_version, set(), None)
+        with np.load(embedding_delta_path(store_root, database), allow_pickle=False) as stored:
+            if not header(stored) or int(stored["version"]) != version or int(stored["base_version"]) != base_version:
+                return None
+            removed = set(_unpack(stored["removed"], int(stored["removed_count"])))
+            added = _embedded_corpus(stored, model)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return EmbeddedState(base.without_document(*removed).plus(added), base_version, removed, added)
 
 
 def load_embedded(store_root: Path, database: Path, version: int, model: str) -> EmbeddedCorpus | None:
     """The embedding index of `database` at `version` made with `model`; None when missing, unreadable,
     stale or of another model."""
-    try:
-        with np.load(embedding_index_path(store_root, database), allow_pickle=False) as stored:
-            if int(stored["format"]) != FORMAT or int(stored["version"]) != version \
-                    or _unpack(stored["database"], 1) != [Path(database).name] or _unpack(stored["model"], 1) != [model]:
-                return None
-            vectors, row_documents = stored["vectors"], stored["row_documents"]
-            corpus = EmbeddedCorpus(_unpack(stored["statements"], len(vectors)), row_documents,
-                                    _unpack(stored["documents"], int(stored["document_count"])), vectors, model)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    if len(row_documents) != len(vectors) or vectors.dtype != np.float32 or \
-            (len(vectors) and not 0 <= row_documents.min() <= row_documents.max() < len(corpus.documents)):
-        return None
-    return corpus
+    state = load_embedded_state(store_root, database, version, model)
+    return state.corpus if state else None
 
 
 def uptake_sums_path(store_root: Path, database: Path) -> Path:
@@ -140,7 +200,7 @@ def remove_other_indexes(store_root: Path, database: Path) -> None:
     temporary files a crash left (only old ones: a running ingest may be writing one now)."""
     folder = Path(store_root) / INDEX_DIR
     keep = {index_path(store_root, database), embedding_index_path(store_root, database),
-            uptake_sums_path(store_root, database)}
+            embedding_delta_path(store_root, database), uptake_sums_path(store_root, database)}
     for path in [*folder.glob("similarity-*.npz"), *folder.glob("embedding-*.npz"), *folder.glob("uptake-sums-*.npz")]:
         if path not in keep:
             path.unlink(missing_ok=True)

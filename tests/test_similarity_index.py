@@ -144,6 +144,8 @@ def test_reingest_replaces_the_documents_pairs_and_keeps_the_others(fresh_store,
     shutil.copy(ORIGINAL_440, copy)
     reworded = tmp_path / "reworded.txt"
     reworded.write_text(REWORDED.read_text())
+    whole = simindex.embedding_index_path(fresh_store, database_path(fresh_store))
+    built = whole.read_bytes() if by_model() else None
     wsiskg("ingest", reworded, store=fresh_store, check=True)
     wsiskg("ingest", copy, store=fresh_store, check=True)  # pairs with session 440 and with the reworded copy
     before = stored_pairs(fresh_store)
@@ -161,6 +163,9 @@ def test_reingest_replaces_the_documents_pairs_and_keeps_the_others(fresh_store,
     # The pairs without the re-ingested document are kept exactly as they were.
     assert after - pairs_of(after, "reworded") == before - pairs_of(before, "reworded")
     assert_index_matches_store(fresh_store)
+    if by_model():  # three ingests kept their rows in the delta: the build's whole index is as it was
+        assert whole.read_bytes() == built
+        assert simindex.embedding_delta_path(fresh_store, database_path(fresh_store)).exists()
 
 
 def test_stale_or_missing_index_gives_the_same_result(fresh_store, tmp_path):
