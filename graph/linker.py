@@ -74,8 +74,11 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?target ?class ?kind ?label WHERE {
   VALUES ?class { %s }
   ?target a ?class .
-  VALUES (?prop ?kind) { (skos:prefLabel "prefLabel") (skos:altLabel "altLabel") (skos:hiddenLabel "hiddenLabel") }
-  ?target ?prop ?label .
+  # one branch per kind of label, not a VALUES list of properties joined with ?target ?prop ?label,
+  # which Oxigraph ran over every label of the store (the UNBIS thesaurus's 100k): 370 -> 60 ms
+  { ?target skos:prefLabel ?label BIND("prefLabel" AS ?kind) }
+  UNION { ?target skos:altLabel ?label BIND("altLabel" AS ?kind) }
+  UNION { ?target skos:hiddenLabel ?label BIND("hiddenLabel" AS ?kind) }
   FILTER(LANG(?label) = "en" || LANG(?label) = "")
 }"""
 

@@ -346,9 +346,8 @@ def remove_document_pairs_update(document: str) -> str:
             f"WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?other }} }}"
             f" UNION {{ {statements} GRAPH <{graph}> {{ ?other <{sim}> ?statement }} }} }} ;\n"
             f"DELETE {{ GRAPH <{graph}> {{ ?link ?p ?o }} }}\n"
-            f"WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}subject> ?statement }} }}"
-            f" UNION {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}object> ?statement }} }}"
-            f" GRAPH <{graph}> {{ ?link <{rdf}predicate> <{sim}> ; ?p ?o }} }}")
+            f"WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}subject> ?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }}"
+            f" UNION {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}object> ?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}")
 
 
 def insert_pairs_update(pairs: list[Pair]) -> str:
