@@ -173,22 +173,26 @@ def _migrate(folder: Path, model: Model) -> None:
     single.unlink()
 
 
-def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: bool = False) -> np.ndarray:
+def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: bool = False,
+                sharded: bool = True) -> np.ndarray:
     """One unit vector per text, embedding only the texts the store's cache lacks (and adding them).
-    prune: keep only these texts in the cache (a build, which sees every statement)."""
+    prune: keep only these texts in the cache (a build, which sees every statement).
+    sharded: false for a small cache always read whole (one file, not 256 small ones)."""
     folder = cache_path(store_root, model) if store_root is not None else None
     keys = [text_key(t) for t in texts]
+    shard_of = (lambda key: key[0]) if sharded else (lambda key: 0)
     shards: dict[int, dict[bytes, np.ndarray]] = {}
     if folder:
         try:
             _migrate(folder, model)
         except OSError:
             pass
-        shards = {b: _read_cache(_shard(folder, b), model) for b in (range(SHARDS) if prune else {k[0] for k in keys})}
+        wanted = range(SHARDS) if prune and sharded else {shard_of(k) for k in keys}
+        shards = {b: _read_cache(_shard(folder, b), model) for b in wanted}
     found: dict[bytes, np.ndarray] = {}
     missing: dict[bytes, str] = {}
     for key, text in zip(keys, texts):
-        vector = shards.get(key[0], {}).get(key)
+        vector = shards.get(shard_of(key), {}).get(key)
         if vector is not None:
             found[key] = vector
         elif key not in missing:
@@ -200,8 +204,8 @@ def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: 
             model.fresh.update(zip(unseen, model.encode([missing[key] for key in unseen])))
         for key in missing:
             found[key] = model.fresh[key]
-            shards.setdefault(key[0], {})[key] = found[key]
-            changed.add(key[0])
+            shards.setdefault(shard_of(key), {})[key] = found[key]
+            changed.add(shard_of(key))
     if prune:
         wanted = set(keys)
         for key_byte, entries in shards.items():
@@ -245,13 +249,21 @@ class EmbeddedCorpus(StatementRows):
         return EmbeddedCorpus([s for s, k in zip(self.statements, keep) if k], self.row_documents[keep],
                               self.documents, self.vectors[keep], self.model)
 
-    def plus(self, other: "EmbeddedCorpus") -> "EmbeddedCorpus":
-        documents = self.documents + [d for d in other.documents if d not in self.documents]
-        code = np.array([documents.index(d) for d in other.documents], dtype=np.int32)
-        vectors = other.vectors if len(self) == 0 else np.concatenate([self.vectors, other.vectors])
-        return EmbeddedCorpus(self.statements + other.statements,
-                              np.concatenate([self.row_documents, code[other.row_documents]]).astype(np.int32),
-                              documents, vectors, self.model)
+    def plus(self, *others: "EmbeddedCorpus") -> "EmbeddedCorpus":
+        """This corpus's rows, then the others' (one copy of the vectors, however many are added)."""
+        documents = list(self.documents)
+        known = set(documents)
+        codes = [self.row_documents]
+        for other in others:
+            documents += [d for d in other.documents if d not in known]
+            known.update(other.documents)
+            where = {d: i for i, d in enumerate(documents)}
+            codes.append(np.array([where[d] for d in other.documents], dtype=np.int32)[other.row_documents]
+                         if len(other) else np.zeros(0, dtype=np.int32))
+        parts = [c.vectors for c in (self, *others) if len(c)]
+        vectors = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else self.vectors
+        return EmbeddedCorpus(self.statements + [s for other in others for s in other.statements],
+                              np.concatenate(codes).astype(np.int32), documents, vectors, self.model)
 
     def mean_cosine(self, vectors: np.ndarray | None = None) -> float:
         """Mean cosine over all pairs of distinct rows, from the vectors' sum (no all-pairs product).

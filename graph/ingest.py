@@ -198,13 +198,11 @@ def _similar_pairs(store, store_root: Path, database: Path | None, doc_iri: str,
     state = simindex.load_embedded_state(store_root, database, store.version(), model.name) if database else None
     if state is None:  # as above; vectors come from the text cache, so only new texts are embedded
         tick("similarity index: reading the store")
-        vectors = simindex.read_embedded(store, store_root, model)
-    else:
-        vectors = state.corpus
+        stored = simindex.read_embedded(store, store_root, model)
     tick("embedding")
     new = embed.EmbeddedCorpus.from_items(mine, model, store_root)
     tick("similarity")
-    vectors = vectors.without_document(doc_iri).plus(new)
+    vectors = state.corpus(without=doc_iri, plus=new) if state else stored.without_document(doc_iri).plus(new)
     pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
     if state is None:
         return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)

@@ -151,10 +151,17 @@ def save_embedded_change(store_root: Path, database: Path, version: int, documen
 
 @dataclass
 class EmbeddedState:
-    corpus: EmbeddedCorpus  # the index as it stands: the whole index less `removed`, plus `added`
+    base: EmbeddedCorpus  # the whole index, as the build wrote it
     base_version: int
-    removed: set[str]
-    added: EmbeddedCorpus | None
+    removed: set[str]  # documents whose rows in `base` no longer count
+    added: EmbeddedCorpus | None  # the rows that replace them
+
+    def corpus(self, without: str | None = None, plus: EmbeddedCorpus | None = None) -> EmbeddedCorpus:
+        """The index as it stands, less the document `without`, plus `plus` (one copy of the vectors)."""
+        gone = self.removed | ({without} if without else set())
+        rest = [c for c in ((self.added.without_document(without) if without else self.added)
+                            if self.added is not None else None, plus) if c is not None]
+        return self.base.without_document(*gone).plus(*rest)
 
 
 def load_embedded_state(store_root: Path, database: Path, version: int, model: str) -> EmbeddedState | None:
@@ -180,14 +187,14 @@ def load_embedded_state(store_root: Path, database: Path, version: int, model: s
             added = _embedded_corpus(stored, model)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-    return EmbeddedState(base.without_document(*removed).plus(added), base_version, removed, added)
+    return EmbeddedState(base, base_version, removed, added)
 
 
 def load_embedded(store_root: Path, database: Path, version: int, model: str) -> EmbeddedCorpus | None:
     """The embedding index of `database` at `version` made with `model`; None when missing, unreadable,
     stale or of another model."""
     state = load_embedded_state(store_root, database, version, model)
-    return state.corpus if state else None
+    return state.corpus() if state else None
 
 
 def uptake_sums_path(store_root: Path, database: Path) -> Path:

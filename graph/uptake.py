@@ -145,7 +145,7 @@ class Uptake:
             vs = vectors_for([expand(t) for t in points], model, cache).astype(np.float64)
             # the paragraphs' sentences in a cache of their own: among every statement's, their keys
             # would fall in every shard, and an ingest would read the whole cache to find them
-            vp = vectors_for(rows, model, cache / "paragraphs" if cache else None).astype(np.float64)
+            vp = vectors_for(rows, model, cache / "paragraphs" if cache else None, sharded=False).astype(np.float64)
             cosines = vs @ vp.T
             # the mean over every (statement, sentence) pair, from sums: the other statements' sum
             # is enough, not their cosines
