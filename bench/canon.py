@@ -8,8 +8,8 @@ literal are the same, and language tags are compared in lower case.
 
 `strict` keeps every lexical form as given. `lenient` also accepts what SPARQL leaves to the
 engine: the lexical form of a computed number ("1.50" and "1.5" are the same xsd:decimal) and the
-order of the parts of a `GROUP_CONCAT` (a literal holding a ", "- or "; "-separated list is
-compared with its parts sorted). Two engines agree on a query when their lenient forms are equal.
+order of the parts of a `GROUP_CONCAT` (a literal holding a ", "- or "; "-separated list, or a
+space-separated list of IRIs, is compared with its parts sorted). Two engines agree on a query when their lenient forms are equal.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "lo
                              "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger",
                              "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
 SEPARATORS = re.compile(r", |; | \| ")
+IRI_TEXT = re.compile(r"https?://\S+$")
 
 
 def _escape(value: str) -> str:
@@ -127,6 +128,8 @@ def lenient_term(term: str) -> str:
     if SEPARATORS.search(value):
         parts = sorted(SEPARATORS.split(value))
         value = "\u241f".join(parts)
+    elif " " in value and all(IRI_TEXT.match(part) for part in value.split(" ")):
+        value = "\u241f".join(sorted(value.split(" ")))
     return f'"{value}"' + (f"@{language}" if language else f"^^<{datatype}>" if datatype else "")
 
 
