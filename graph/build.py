@@ -219,7 +219,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
         model = load_model()
         if model is not None:  # vectors from the text cache: the similarity linker has just embedded them
             simindex.save_embedded(simindex.read_embedded(store, store_root, model), store_root, db, version)
-            uptake.save_sums(uptake.document_point_sums(store, model), store_root, db, version, model)
+            simindex.save_uptake_sums(uptake.document_point_sums(store, model), store_root, db, version, model.name)
         store.set_version(version)
         sizes = store.graph_sizes()
         store.flush()

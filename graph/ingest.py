@@ -255,7 +255,7 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         pairs, index = _similar_pairs(store, store_root, database, doc_iri, mine, threshold, tick)
         tick("uptake")
         model = embed.load_model()
-        sums = uptake.load_sums(store_root, database, store.version(), model) if database and model else None
+        sums = simindex.load_uptake_sums(store_root, database, store.version(), model.name) if database and model else None
         scored = uptake.for_document(store, doc_iri, [(s, t) for s, t, _ in mine], links, model, sums)
         taken_up = uptake.found_links(scored)
 
@@ -287,8 +287,8 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
                 index(store.version())
                 if scored.point_sum is not None:
                     sums = sums or uptake.document_point_sums(store, model)  # (the store has the document now)
-                    uptake.save_sums(sums.with_document(doc_iri, scored.point_sum, len(mine)), store_root, database,
-                                     store.version(), model)
+                    simindex.save_uptake_sums(sums.with_document(doc_iri, scored.point_sum, len(mine)), store_root,
+                                              database, store.version(), model.name)
             except OSError as exc:  # the store has the document; the old index is stale and will not be used
                 warnings.append(f"the similarity index could not be saved ({exc.strerror}); the next ingest reads "
                                 "the store instead")

@@ -30,6 +30,7 @@ from scipy import sparse
 from .paths import atomic_write
 from .embed import EmbeddedCorpus, Model
 from .similarity import STATEMENTS_QUERY, Corpus
+from .uptake import PointSums
 
 FORMAT = 1
 INDEX_DIR = "index"
@@ -200,6 +201,26 @@ def load_embedded(store_root: Path, database: Path, version: int, model: str) ->
 def uptake_sums_path(store_root: Path, database: Path) -> Path:
     """graph/uptake.py's sums of point vectors per document (PointSums), kept under the same rule."""
     return Path(store_root) / INDEX_DIR / f"uptake-sums-{Path(database).name}.npz"
+
+
+def save_uptake_sums(sums: PointSums, store_root: Path, database: Path, version: int, model: str) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, version=np.int64(version), model=_pack([model]), documents=_pack(sums.documents),
+             sums=sums.sums, counts=sums.counts)
+    atomic_write(uptake_sums_path(store_root, database), buffer.getvalue())
+
+
+def load_uptake_sums(store_root: Path, database: Path, version: int, model: str) -> PointSums | None:
+    """The sums of `database` at `version` made with `model`; None when missing, unreadable or stale."""
+    try:
+        with np.load(uptake_sums_path(store_root, database), allow_pickle=False) as stored:
+            if int(stored["version"]) != version or _unpack(stored["model"], 1) != [model]:
+                return None
+            sums, counts = stored["sums"], stored["counts"]
+            documents = _unpack(stored["documents"], len(sums))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return PointSums(documents, sums.astype(np.float64), counts) if len(counts) == len(sums) else None
 
 
 def remove_other_indexes(store_root: Path, database: Path) -> None:

@@ -28,9 +28,7 @@ vector), so its links are those a rebuild would give, and swaps them in with the
 """
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +71,6 @@ PARAGRAPH_LINKS_QUERY = _P + """SELECT ?s ?p ?o WHERE {
   ?s ?p ?o .
   MINUS { ?o a wsis:UmbrellaEntity }
 }""" % (_TARGET_PARAGRAPHS, _LINK_KINDS)
-DOCUMENT_STATEMENTS_QUERY = _P + "SELECT ?text ?doc WHERE { ?s wsis:text ?text ; prov:wasDerivedFrom ?doc . }"
 UMBRELLAS_QUERY = _P + "SELECT ?o WHERE { VALUES ?o { %s } ?o a wsis:UmbrellaEntity }"
 NAMES_QUERY = _P + """SELECT ?e ?name ?kind WHERE {
   ?e a ?type . VALUES ?type { wsis:UNEntity wsis:Process }
@@ -256,7 +253,7 @@ def for_document(store, document: str, statements: list[tuple[str, str]], links,
                  sums: "PointSums | None" = None) -> Uptake:
     """The uptake of one document's statements ((IRI, text), before they are stored) with the links
     its linker found, scored as a build would score them (the same paragraphs, names and mean).
-    sums: every document's point-vector sums as kept beside the store (load_sums); without them
+    sums: every document's point-vector sums as kept beside the store (simindex.load_uptake_sums); without them
     they are computed from every statement in the store (slower, same result)."""
     from .embed import load_model
     model = load_model() if model == "" else model
@@ -328,8 +325,9 @@ def link_uptake(store) -> dict[str, bytes]:
 # -- the mean cosine's sums, kept beside the store ------------------------------------------------
 # The mean needs only the sum of every statement's point vector. Without it an ingest reads and looks
 # up every statement's text again (0.8 s of an ingest at 100k triples). `<store>/index/
-# uptake-sums-<database folder>.npz` keeps one sum per document for one database at one version, as
-# graph/simindex.py keeps its index: missing or stale, the sums are computed from the store again.
+# uptake-sums-<database folder>.npz` keeps one sum per document for one database at one version
+# (graph/simindex.py writes and reads it with the other index files): missing or stale, the sums are
+# computed from the store again.
 
 @dataclass
 class PointSums:
@@ -350,35 +348,13 @@ class PointSums:
 def document_point_sums(store, model, names=None) -> PointSums:
     """Every document's sum of its statements' point vectors (vectors from the cache)."""
     from .embed import vectors_for
+    from .similarity import STATEMENTS_QUERY
     expand = _expander(_names(store) if names is None else names)
-    rows = store.query(DOCUMENT_STATEMENTS_QUERY).rows
-    vectors = vectors_for([expand(point(t.value)) for t, _ in rows], model, _cache(getattr(store, "path", None)))
-    documents = sorted({d.value for _, d in rows})
+    rows = store.query(STATEMENTS_QUERY).rows
+    vectors = vectors_for([expand(point(t.value)) for _, t, _ in rows], model, _cache(getattr(store, "path", None)))
+    documents = sorted({d.value for _, _, d in rows})
     where = {d: i for i, d in enumerate(documents)}
-    owners = np.array([where[d.value] for _, d in rows], dtype=np.int64)
+    owners = np.array([where[d.value] for _, _, d in rows], dtype=np.int64)
     sums = np.zeros((len(documents), vectors.shape[1] if len(vectors) else 0))
     np.add.at(sums, owners, vectors.astype(np.float64))
     return PointSums(documents, sums, np.bincount(owners, minlength=len(documents)))
-
-
-def save_sums(sums: PointSums, store_root: Path, database: Path, version: int, model) -> None:
-    from .paths import atomic_write
-    from .simindex import _pack, uptake_sums_path
-    buffer = io.BytesIO()
-    np.savez(buffer, version=np.int64(version), model=_pack([model.name]), documents=_pack(sums.documents),
-             sums=sums.sums, counts=sums.counts)
-    atomic_write(uptake_sums_path(store_root, database), buffer.getvalue())
-
-
-def load_sums(store_root: Path, database: Path, version: int, model) -> PointSums | None:
-    """The sums of `database` at `version` made with `model`; None when missing, unreadable or stale."""
-    from .simindex import _unpack, uptake_sums_path
-    try:
-        with np.load(uptake_sums_path(store_root, database), allow_pickle=False) as stored:
-            if int(stored["version"]) != version or _unpack(stored["model"], 1) != [model.name]:
-                return None
-            sums, counts = stored["sums"], stored["counts"]
-            documents = _unpack(stored["documents"], len(sums))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-        return None
-    return PointSums(documents, sums.astype(np.float64), counts) if len(counts) == len(sums) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import REPO, query_rows, wsiskg
-from wsiskg.graph import embed, uptake
+from wsiskg.graph import embed, simindex, uptake
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import EmbeddedStore
 
@@ -39,7 +39,7 @@ def assert_kept_sums_are_current(store_root) -> None:
     if model is None:
         return  # no meaning part, no sums
     with EmbeddedStore.open(store_root, read_only=True) as store:
-        kept = uptake.load_sums(store_root, store.database, store.version(), model)
+        kept = simindex.load_uptake_sums(store_root, store.database, store.version(), model.name)
         assert kept is not None, "the ingest did not keep the sums for this version of the store"
         recomputed = uptake.document_point_sums(store, model)
     order = [kept.documents.index(d) for d in recomputed.documents]
