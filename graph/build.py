@@ -21,7 +21,7 @@ from rdflib import Graph
 
 from . import journal
 from . import namespaces as ns
-from . import simindex, unbis, uptake
+from . import simindex, summaries, unbis, uptake
 from .embed import load_model
 from .keep import kept_graph_files
 from .paths import ENTRIES_DIR, user_entries_dir
@@ -143,7 +143,7 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
     api_writes = journal.entries(store_root, upto=restore_to)
     steps = ["ontology", "reference data", *[f"entry {slug}" for slug in files],
              *(["kept graphs"] if kept else []), "resolutions", "loading", "links",
-             *(["journal"] if api_writes else []), "validation", "similarity index"]
+             *(["journal"] if api_writes else []), "summaries", "validation", "similarity index"]
     tick = progress(steps) if progress else (lambda label: None)
 
     db = new_database_path(store_root)
@@ -201,6 +201,8 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
                 reference = Graph()  # written through the API (an operator's choice): check it as it now is
                 reference.parse(data=store.dump(ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE).decode("utf-8"), format="nt")
                 restore_datatypes(reference)
+        tick("summaries")  # from everything above, the API's writes included
+        store.update(summaries.rebuild_update())
 
         tick("validation")
         to_validate = [Entry(reference, "", "reference data", whole=True), *unbis.entries_to_validate(),

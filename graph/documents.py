@@ -2,7 +2,8 @@
 ingested one out again.
 
 Removal is the mirror of ingest (graph/ingest.py), and as atomic: under the store's write lock, one
-transaction drops the document's graph, its links graph, its similarity pairs and its uptake links, and
+transaction drops the document's graph, its links graph, its similarity pairs and its uptake links (and
+recomputes the summaries' rows its statements reached, graph/summaries.py), and
 the entry file leaves `<store>/entries/` with that commit (graph/journal.py), so the next build does not bring it back.
 Shipped documents are part of the package and cannot be removed.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import journal, library
+from . import journal, library, summaries
 from . import namespaces as ns
 from .build import entry_files
 from .paths import user_entries_dir
@@ -64,10 +65,12 @@ def remove_document(store_root: Path, slug: str) -> int:
             landing.remove(entry)
             landing.stage()
             doc_iri = ns.entity("doc", slug)
+            summaries_before, summaries_after = summaries.document_change_updates(doc_iri)
             update = " ;\n".join(part for part in (
-                clusters_change_update(store, document_statements(store, doc_iri), []),
+                summaries_before, clusters_change_update(store, document_statements(store, doc_iri), []),
                 remove_document_pairs_update(doc_iri), remove_document_uptake_update(doc_iri),
-                f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>", f"DROP SILENT GRAPH <{ns.links_graph(slug)}>") if part)
+                f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>", f"DROP SILENT GRAPH <{ns.links_graph(slug)}>",
+                summaries_after) if part)
             try:
                 store.update(update)
             except BaseException:

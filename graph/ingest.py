@@ -4,8 +4,9 @@ Order of work, so that nothing is half-done: parse and build everything in memor
 store's write lock (graph/journal.py), link and validate the statements CHUNK_STATEMENTS at a time
 (pyshacl and rdflib hold one batch, not the whole document); score the document's statements against
 the corpus and against the adopted texts (its uptake, graph/uptake.py); stage the entry file; in one
-transaction (one SPARQL update, in ASCII text), replace the document's graph and its links graph and
-swap its pairs in the similarity graph and its links in the uptake graph; and only then move the
+transaction (one SPARQL update, in ASCII text), replace the document's graph and its links graph,
+swap its pairs in the similarity graph and its links in the uptake graph, and recompute the rows of
+the summaries (graph/summaries.py) its statements reach, before and after; and only then move the
 entry file into the store's entries folder, so every later rebuild keeps it. A kill between the two
 is finished (or undone) by the next writer. An unreadable or invalid document stops before anything
 is written.
@@ -32,7 +33,7 @@ from rdflib import Graph, URIRef
 
 from . import journal
 from . import namespaces as ns
-from . import embed, simindex, uptake
+from . import embed, simindex, summaries, uptake
 from .linker import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
@@ -266,13 +267,15 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         landing = journal.Landing(store_root, store.version() + 1)  # the entry file lands with the commit
         landing.put(entry_file, turtle.encode("utf-8"))
         landing.stage()
-        # The one commit: the document's graphs, its pairs and its uptake, with the version bump.
+        # The one commit: the document's graphs, its pairs and its uptake, the summaries' rows they
+        # change, with the version bump.
         graphs = replace_graphs_update({ns.doc_graph(slug): entry_data, ns.links_graph(slug): link_data})
         del entry_data, link_data
+        summaries_before, summaries_after = summaries.document_change_updates(doc_iri)
         update = " ;\n".join(part for part in (
-            remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
+            summaries_before, remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
             ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up)),
-            ascii_text(clusters)) if part)
+            ascii_text(clusters), summaries_after) if part)
         del graphs
         try:
             store.update(update)

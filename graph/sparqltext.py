@@ -199,3 +199,31 @@ def check_nesting(text: str, what: str = "query", limit: int = MAX_NESTING) -> N
     if depth > limit:
         line = text.count("\n", 0, where) + 1
         raise TooDeep(what, depth, line, where - (text.rfind("\n", 0, where) + 1) + 1, limit)
+
+
+def expand_prefixes(text: str) -> str:
+    """The text with its PREFIX declarations dropped and every prefixed name written as a full IRI.
+
+    Oxigraph reads a prologue only at the start of an update, not after a `;`, so a query text that
+    becomes one operation among others (graph/summaries.py) must not need one."""
+    found = [Token(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)]  # comments kept
+    prefixes: dict[str, str] = {}
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        tok = found[i]
+        if tok.kind == "word" and tok.text.upper() == "PREFIX":
+            rest = [t for t in found[i + 1:i + 6] if t.kind not in ("ws", "comment")][:2]
+            if len(rest) == 2 and rest[0].kind == "pname" and rest[0].text.endswith(":") and rest[1].kind == "iri":
+                prefixes[rest[0].text[:-1]] = rest[1].text[1:-1]
+                i = found.index(rest[1], i) + 1
+                continue
+        if tok.kind == "pname":
+            prefix, _, local = tok.text.partition(":")
+            if prefix not in prefixes:
+                raise ValueError(f"unknown prefix {prefix}: in {tok.text}")
+            out.append(f"<{prefixes[prefix]}{local.replace(chr(92), '')}>")
+        else:
+            out.append(tok.text)
+        i += 1
+    return "".join(out)

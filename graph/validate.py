@@ -710,6 +710,7 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -
     templates) is checked, with the stored descriptions of those subjects.
     """
     from . import namespaces as ns
+    from . import summaries
     from .similarity import CLUSTERS_GRAPH, clusters_update, stored_pairs
     from .store import EmbeddedStore, QuerySyntaxError
     embedded = isinstance(store, EmbeddedStore)
@@ -731,6 +732,13 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -
         scratch.update(clusters_update(stored_pairs(EmbeddedStore(scratch))))
         after = set(scratch)
         added, removed = after - before, before - after
+    if embedded and (added or removed):
+        # the summaries' rows the change reaches, recomputed on the copy, so they commit with it
+        refresh = summaries.change_update(store, added | removed)
+        if refresh:
+            scratch.update(refresh)
+            after = set(scratch)
+            added, removed = after - before, before - after
     meta = ox.NamedNode(ns.GRAPH_META)
     touches_meta = any(q.graph_name == meta for q in added | removed)
     view = EmbeddedStore(scratch) if embedded else store

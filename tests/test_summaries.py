@@ -1,0 +1,144 @@
+"""Summaries kept as data are never stale (issue 17.1).
+
+A named query that reads a summary (graph/summaries.py, queries/summaries/) must give the rows the
+same question asked of the raw graph gives: the query as it was, kept in
+tests/fixtures/reference_queries/<name>.rq. Compared after every kind of write: the build, an ingest,
+an ingest again of the same document, `wsiskg remove`, and /update through the server (a change to
+statements only, which recomputes the rows it reaches, and a change to anything else, which
+recomputes every summary).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import wsiskg
+from wsiskg.graph import library, summaries
+from wsiskg.graph import namespaces as ns
+from wsiskg.graph.store import EmbeddedStore
+from wsiskg.server.app import create_app
+from wsiskg.server.backend import Backend
+from wsiskg.server.config import ServerConfig
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REFERENCE = FIXTURES / "reference_queries"
+TOKEN = "summaries-token-0123456789abcdef"
+SUMMARIES = [s.name for s in summaries.all_summaries()]
+
+
+def canon(rows) -> list[tuple]:
+    return sorted(tuple(None if t is None else str(t) for t in row) for row in rows)
+
+
+def answers(store_root: Path) -> dict[str, tuple[list, list]]:
+    """name -> (the named query's rows, the raw-graph reference query's rows)."""
+    out = {}
+    with EmbeddedStore.open(store_root, read_only=True) as store:
+        for name in SUMMARIES:
+            out[name] = (canon(store.query(library.get(name).text).rows),
+                         canon(store.query((REFERENCE / f"{name}.rq").read_text()).rows))
+    return out
+
+
+def assert_fresh(store_root: Path) -> dict[str, list]:
+    found = answers(store_root)
+    for name, (kept, raw) in found.items():
+        assert kept == raw, (f"{name}: the summary differs from the raw graph; only in the summary: "
+                             f"{sorted(set(kept) - set(raw))[:3]}; only in the raw answer: {sorted(set(raw) - set(kept))[:3]}")
+    return {name: kept for name, (kept, _) in found.items()}
+
+
+def test_every_summary_has_a_named_query_and_a_reference_query():
+    assert "stakeholder-voice" in SUMMARIES
+    for name in SUMMARIES:
+        assert (REFERENCE / f"{name}.rq").is_file(), f"{name}: no raw-graph reference query to test it against"
+        assert summaries.graph_of(name) in library.get(name).text, f"{name}: the named query does not read its summary"
+
+
+def test_the_built_summaries_are_the_raw_answers(built_store):
+    kept = assert_fresh(built_store)
+    assert len(kept["stakeholder-voice"]) > 100
+    with EmbeddedStore.open(built_store, read_only=True) as store:  # no mark outlives its transaction
+        assert not store.query(f"ASK {{ GRAPH ?g {{ ?s <{summaries.DIRTY}> ?o }} }}").boolean
+
+
+def test_ingest_again_and_remove_recompute_the_rows_they_reach(fresh_store):
+    before = assert_fresh(fresh_store)
+    wsiskg("ingest", FIXTURES / "reworded_session_440.txt", store=fresh_store, check=True)
+    after = assert_fresh(fresh_store)
+    assert after["stakeholder-voice"] != before["stakeholder-voice"], "the ingest changed no summary row"
+    wsiskg("ingest", FIXTURES / "reworded_session_440.txt", store=fresh_store, check=True)
+    assert assert_fresh(fresh_store) == after
+    wsiskg("remove", "reworded-session-440", store=fresh_store, check=True)
+    assert assert_fresh(fresh_store) == before
+
+
+def _post_update(store_root: Path, text: str, allow_reference_writes: bool = False):
+    config = ServerConfig(store_root=store_root, workers=1, warm=False, cache_mb=0, timeout=60, token=TOKEN,
+                          allow_reference_writes=allow_reference_writes)
+    backend = Backend(config)
+    try:
+        client = create_app(config, backend).test_client()
+        reply = client.post("/update", data=text, headers={"Content-Type": "application/sparql-update",
+                                                           "Authorization": f"Bearer {TOKEN}"})
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+    finally:
+        backend.close()
+
+
+def _voiced_statement(store_root: Path) -> tuple[str, str, str]:
+    """(statement, its document graph, the group it is voiced by) for a statement a curator voiced."""
+    with EmbeddedStore.open(store_root, read_only=True) as store:
+        row = store.query(f"SELECT ?s ?g ?group WHERE {{ GRAPH ?g {{ ?s <{ns.WSIS}voicedBy> ?group ; "
+                          f"<{ns.WSIS}hasTheme> ?theme }} FILTER(STRSTARTS(STR(?g), '{ns.ID}graph/doc/')) }} "
+                          "ORDER BY ?s LIMIT 1").rows[0]
+    return row[0].value, row[1].value, row[2].value
+
+
+def test_an_update_to_statements_recomputes_the_rows_it_reaches(fresh_store):
+    before = assert_fresh(fresh_store)
+    statement, graph, group = _voiced_statement(fresh_store)
+    _post_update(fresh_store, f"DELETE DATA {{ GRAPH <{graph}> {{ <{statement}> <{ns.WSIS}voicedBy> <{group}> }} }}")
+    after = assert_fresh(fresh_store)
+    assert after["stakeholder-voice"] != before["stakeholder-voice"]
+
+
+def test_an_update_to_reference_data_recomputes_every_summary(fresh_store):
+    before = assert_fresh(fresh_store)
+    group = _voiced_statement(fresh_store)[2]
+    label = ns.SKOS + "prefLabel"
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        old = store.query(f"SELECT ?l WHERE {{ GRAPH <{ns.GRAPH_REFERENCE}> {{ <{group}> <{label}> ?l }} "
+                          "FILTER(LANG(?l) = 'en') }").rows[0][0]
+    _post_update(fresh_store, f"DELETE DATA {{ GRAPH <{ns.GRAPH_REFERENCE}> {{ <{group}> <{label}> {old} }} }} ;\n"
+                              f"INSERT DATA {{ GRAPH <{ns.GRAPH_REFERENCE}> {{ <{group}> <{label}> \"Renamed group\"@en }} }}",
+                 allow_reference_writes=True)
+    after = assert_fresh(fresh_store)
+    renamed = [row for row in after["stakeholder-voice"] if row[1] == '"Renamed group"@en']
+    assert renamed and len(renamed) == sum(1 for row in before["stakeholder-voice"] if row[1] == str(old))
+
+
+def test_which_changes_are_statements_only():
+    statement = ox.NamedNode(ns.ID + "statement/doc-a/1")
+    quad = ox.Quad(statement, ox.NamedNode(ns.WSIS + "voicedBy"), ox.NamedNode(ns.ID + "stakeholder/youth"),
+                   ox.NamedNode(ns.doc_graph("doc-a")))
+    assert summaries.statements_only([quad]) == {statement.value}
+    body = ox.Quad(ox.NamedNode(ns.ID + "stakeholder/youth"), quad.predicate, quad.object, quad.graph_name)
+    assert summaries.statements_only([quad, body]) is None  # anything else: every summary again
+    tampered = ox.Quad(statement, quad.predicate, quad.object, ox.NamedNode(summaries.graph_of("stakeholder-voice")))
+    assert summaries.statements_only([tampered]) is None
+
+
+@pytest.mark.parametrize("header, text, message", [
+    ("#+ summary: x\n", "SELECT ?a WHERE { #@ restrict ?a\n GRAPH ?g { ?a ?b ?c } }", "names no `keys`"),
+    ("#+ keys: a\n", "SELECT ?a WHERE { GRAPH ?g { ?a ?b ?c } }", "no `#@ restrict \\?var` line"),
+    ("#+ keys: z\n", "SELECT ?a WHERE {\n #@ restrict ?a\n GRAPH ?g { ?a ?b ?c } }", "key z is not a projected"),
+    ("#+ keys: a\n", "SELECT ?a WHERE {\n #@ restrict ?a\n GRAPH ?g { ?a ?b ?c }", "error at"),
+])
+def test_a_summary_file_that_cannot_work_is_refused_with_its_reason(tmp_path, header, text, message):
+    path = tmp_path / "broken.rq"
+    path.write_text(header + text)
+    with pytest.raises(summaries.SummaryError, match=message):
+        summaries.load(path)
