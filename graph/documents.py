@@ -3,7 +3,7 @@ ingested one out again.
 
 Removal is the mirror of ingest (graph/ingest.py), and as atomic: under the store's write lock, one
 transaction drops the document's graph, its links graph, its similarity pairs and its uptake links (and
-recomputes the summaries' rows its statements reached, graph/summaries.py), and
+recomputes the summaries' rows its parts added to, graph/summaries.py), and
 the entry file leaves `<store>/entries/` with that commit (graph/journal.py), so the next build does not bring it back.
 Shipped documents are part of the package and cannot be removed.
 """
@@ -65,12 +65,11 @@ def remove_document(store_root: Path, slug: str) -> int:
             landing.remove(entry)
             landing.stage()
             doc_iri = ns.entity("doc", slug)
-            summaries_before, summaries_after = summaries.document_change_updates(doc_iri)
             update = " ;\n".join(part for part in (
-                summaries_before, clusters_change_update(store, document_statements(store, doc_iri), []),
+                clusters_change_update(store, document_statements(store, doc_iri), []),
                 remove_document_pairs_update(doc_iri), remove_document_uptake_update(doc_iri),
                 f"DROP SILENT GRAPH <{ns.doc_graph(slug)}>", f"DROP SILENT GRAPH <{ns.links_graph(slug)}>",
-                summaries_after) if part)
+                summaries.document_change_update(doc_iri)) if part)
             try:
                 store.update(update)
             except BaseException:

@@ -5,8 +5,8 @@ store's write lock (graph/journal.py), link and validate the statements CHUNK_ST
 (pyshacl and rdflib hold one batch, not the whole document); score the document's statements against
 the corpus and against the adopted texts (its uptake, graph/uptake.py); stage the entry file; in one
 transaction (one SPARQL update, in ASCII text), replace the document's graph and its links graph,
-swap its pairs in the similarity graph and its links in the uptake graph, and recompute the rows of
-the summaries (graph/summaries.py) its statements reach, before and after; and only then move the
+swap its pairs in the similarity graph and its links in the uptake graph, and recompute its parts of
+the summaries and the rows they add up to (graph/summaries.py); and only then move the
 entry file into the store's entries folder, so every later rebuild keeps it. A kill between the two
 is finished (or undone) by the next writer. An unreadable or invalid document stops before anything
 is written.
@@ -271,11 +271,10 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         # change, with the version bump.
         graphs = replace_graphs_update({ns.doc_graph(slug): entry_data, ns.links_graph(slug): link_data})
         del entry_data, link_data
-        summaries_before, summaries_after = summaries.document_change_updates(doc_iri)
         update = " ;\n".join(part for part in (
-            summaries_before, remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
+            remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
             ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up)),
-            ascii_text(clusters), summaries_after) if part)
+            ascii_text(clusters), summaries.document_change_update(doc_iri)) if part)
         del graphs
         try:
             store.update(update)

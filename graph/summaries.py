@@ -1,28 +1,38 @@
 """Summaries: the answers of the corpus-wide aggregates, kept as data and changed with every write.
 
-An aggregate over every statement (who voiced which theme, which body shares what with which) is
-evaluated over the whole corpus each time it is asked: at 1M triples that is 0.4-2.3 s, which every
-answer pays after a write or for parameters nobody asked. A summary keeps the aggregate's rows in a
-named graph of their own (`id:graph/summaries/<name>`), so the named query reads them (a look-up),
-and every writer brings them up to date **in the same transaction as its write**, so they are never
-stale:
+An aggregate over every statement (who voiced which theme, which body works on which Action Line)
+is evaluated over the whole corpus each time it is asked: at 1M triples that is 0.3-2.3 s, which
+every answer pays after a write or for parameters nobody asked. A summary keeps the aggregate's
+rows as data, so the named query reads them (a look-up), and every writer brings them up to date
+**in the same transaction as its write**, so they are never stale.
 
+Two levels, so that a write costs what its document costs, not what the corpus costs:
+- **parts** (`id:graph/summaries/<name>/parts`): the aggregate per key *and document* (and whatever
+  else the file partitions by), as `queries/summaries/<name>.rq` computes it. A document's parts
+  depend on its own statements (and on reference data) only.
+- **totals** (`id:graph/summaries/<name>`): the parts added up per key, each column as the file's
+  `totals` header says: `sum` (counts), `min` or `max` (the first statement, the highest role),
+  `same` (a label: every part of a key has the same). This is what the named query reads.
+
+Who recomputes what:
 - `wsiskg build` computes every summary whole, after the links and the journal's replay;
-- an ingest or `wsiskg remove` marks the rows the document's statements reach before the change,
-  marks again after it, then recomputes only the marked rows (a row's key is its GROUP BY values);
-- a server write (/update, /data) does the same on its scratch copy with the statements it changed,
-  or recomputes every summary when it changes anything else (reference data, labels, link
-  assertions, a summary graph itself), before the change is diffed and committed.
+- an ingest or `wsiskg remove`, after its change and in the same update, drops the document's parts,
+  computes them again from its statements, and changes the totals its old and new parts add to by
+  their difference (a minimum an old part held is taken again from its key's parts);
+- a server write (/update, /data) does the same on its scratch copy for the documents of the
+  statements it changed, or recomputes every summary when it changes anything else (reference data,
+  labels, link assertions, a summary graph itself), before the change is diffed and committed.
 
-A summary is declared in `queries/summaries/<name>.rq`: a SELECT without ORDER BY, every pattern in
-a `GRAPH` (an update's WHERE sees the store's own default graph, not the union queries see), whose header says
-its `keys` (the GROUP BY variables of its aggregate), and which carries `#@ restrict ?var` lines at
-each place where a statement variable is first bound, and `#@ keys` lines at the start of each part
-that reads no statement (reference data: it is recomputed for the marked keys, never marks any). Those lines are where the rows to recompute
-are chosen: nothing for a whole computation, the document's or the changed statements for marking,
-the marked keys for a refresh. Each projected variable becomes a property `wsum:<variable>` of the
-row; an IRI is kept as an xsd:anyURI literal, so a summary row never shows up as a link to the
-entity it counts (in `describe-entity`, "what links here").
+A summary file is a SELECT without ORDER BY; every pattern in a `GRAPH` (an update's WHERE sees the
+store's own default graph, not the union queries see). Its header names its `keys`, the `document`
+variable, the `partition` (every variable its aggregate groups by besides the keys), and the
+`totals`, how each column of the parts adds up; every part has a value for each (an unbound value
+makes Oxigraph's MIN and SUM unbound). A
+`#@ document` line is where the document is bound to compute one document's parts; a
+`#@ reference` line starts each part that reads no statement (reference data, no document: it is
+computed by a whole computation only). Each column becomes a property `wsum:<variable>`; an IRI is
+kept as an xsd:anyURI literal, so a summary row never shows up as a link to what it counts (in
+`describe-entity`, "what links here").
 """
 from __future__ import annotations
 
@@ -41,85 +51,137 @@ from .sparqltext import expand_prefixes
 SUMMARIES_DIR = QUERIES_DIR / "summaries"
 COLUMN = "https://w3id.org/wsis-kg/summary#"  # wsum: a summary row's columns
 ROW_CLASS = ns.WSIS + "SummaryRow"
-DIRTY = COLUMN + "toRecompute"
-RESTRICT_RE = re.compile(r"^[ \t]*#@ restrict \?([A-Za-z_][A-Za-z0-9_]*)[ \t]*$", re.M)
-KEYS_RE = re.compile(r"^[ \t]*#@ keys[ \t]*$", re.M)
+TOTAL = COLUMN + "total"  # a part -> the totals row it adds to
+ANY_URI = ns.XSD + "anyURI"
+DOCUMENT_RE = re.compile(r"^[ \t]*#@ document[ \t]*$", re.M)
+REFERENCE_RE = re.compile(r"^[ \t]*#@ reference[ \t]*$", re.M)
 STATEMENT_PREFIX = ns.ID + "statement/"
+MARKS_GRAPH = ns.ID + "graph/summaries/changing"  # the old parts, inside one update only
+AGGREGATES = {"sum": "SUM", "min": "MIN", "max": "MAX", "same": "SAMPLE"}  # how parts add up
 
 
 class SummaryError(ValueError):
-    """A summary file that cannot be used (its header or its restrict lines)."""
+    """A summary file that cannot be used (its header or its marker lines)."""
+
+
+def _stored(variable: str, alias: str) -> str:
+    """BIND the value as stored: an IRI as an xsd:anyURI literal (see the module's docstring)."""
+    return f"BIND(IF(isIRI(?{variable}), STRDT(STR(?{variable}), <{ANY_URI}>), ?{variable}) AS ?{alias})"
+
+
+def _literal(iri: str) -> str:
+    return f'"{iri}"^^<{ANY_URI}>'
 
 
 @dataclass(frozen=True)
 class Summary:
     name: str
-    text: str  # the SELECT as written, with its PREFIX lines
+    text: str  # the parts' SELECT as written, with its PREFIX lines
     expanded: str  # the same without a prologue (Oxigraph reads none after a `;` in an update)
     keys: tuple[str, ...]
-    columns: tuple[str, ...]  # every projected variable, keys first as written
+    document: str
+    partition: tuple[str, ...]  # what parts group by besides the keys (the document among them)
+    columns: tuple[str, ...]  # every projected variable of the parts
+    totals: tuple[tuple[str, str], ...]  # (column, how its parts add up: a key of AGGREGATES)
 
     @property
     def graph(self) -> str:
         return graph_of(self.name)
 
     @property
-    def dirty_graph(self) -> str:
-        return ns.ID + f"graph/summaries/marked/{self.name}"
+    def parts_graph(self) -> str:
+        return graph_of(self.name) + "/parts"
 
-    def _body(self, restriction: str, keys: str | None = None) -> str:
-        """The SELECT without its prologue, each `#@ restrict ?var` line replaced by `restriction`
-        with `{var}` in it replaced by that line's variable, and each `#@ keys` line (a part that
-        reads no statement) by `keys` (by default the same restriction)."""
-        body = KEYS_RE.sub(lambda m: restriction if keys is None else keys, self.expanded)
-        return RESTRICT_RE.sub(lambda m: restriction.replace("{var}", m.group(1)), body)
+    def _parts_select(self, document: str | None) -> str:
+        """The parts' SELECT: every part (document None), or one document's."""
+        body = DOCUMENT_RE.sub(f"VALUES ?{self.document} {{ <{document}> }}" if document else "", self.expanded)
+        return REFERENCE_RE.sub("FILTER(false)" if document else "", body)
 
-    def _row_iri(self) -> str:
-        parts = ', "\\u001f", '.join(f'COALESCE(STR(?{k}), "")' for k in self.keys)
-        return f'BIND(IRI(CONCAT("{ns.ID}summary/{self.name}/", MD5(CONCAT({parts}, "")))) AS ?_row)'
+    def _row_iri(self, variables, alias: str, kind: str) -> str:
+        parts = ', "\\u001f", '.join(f'COALESCE(STR(?{v}), "")' for v in variables)
+        return f'BIND(IRI(CONCAT("{ns.ID}summary/{self.name}/{kind}", MD5(CONCAT({parts}, "")))) AS ?{alias})'
 
-    def _stored(self) -> str:
-        """Each column as it is stored: IRIs as xsd:anyURI literals (see the module's docstring)."""
-        return "\n".join(f"BIND(IF(isIRI(?{c}), STRDT(STR(?{c}), <{ns.XSD}anyURI>), ?{c}) AS ?_v_{c})"
-                         for c in self.columns)
+    def insert_parts(self, document: str | None = None) -> str:
+        """SPARQL Update adding the parts (all, or one document's), each pointing to its totals row."""
+        template = " ;\n".join([f"?_part a <{ROW_CLASS}>", f"<{TOTAL}> ?_total"]
+                               + [f"<{COLUMN}{c}> ?_v_{c}" for c in self.columns])
+        stored = "\n".join(_stored(c, f"_v_{c}") for c in self.columns)
+        return (f"INSERT {{ GRAPH <{self.parts_graph}> {{ {template} . }} }}\n"
+                f"WHERE {{ {{ {self._parts_select(document)} }}\n"
+                f"{self._row_iri(self.keys + self.partition, '_part', 'part/')}\n"
+                f"{self._row_iri(self.keys, '_total', '')}\n{stored} }}")
 
-    def _by_keys(self) -> str:
-        # the marks hold the keys as they are (IRIs as IRIs: the marks never outlive the transaction),
-        # so the aggregate's patterns join on them directly
-        return (f"GRAPH <{self.dirty_graph}> {{ ?_marked <{DIRTY}> true ; "
-                + " ; ".join(f"<{COLUMN}{k}> ?{k}" for k in self.keys) + " . }")
-
-    def compute(self, restriction: str = "") -> str:
-        """SPARQL Update inserting the rows the restriction selects (all of them without one)."""
-        template = " ;\n".join([f"?_row a <{ROW_CLASS}>"] + [f"<{COLUMN}{c}> ?_v_{c}" for c in self.columns])
+    def insert_totals(self) -> str:
+        """SPARQL Update adding every totals row from the parts."""
+        read = " ; ".join([f"?_part <{TOTAL}> ?_total"] + [f"<{COLUMN}{k}> ?{k}" for k in self.keys]
+                          + [f"<{COLUMN}{c}> ?_in_{c}" for c, _ in self.totals])
+        # the parts' values as ?_in_<column>, so no aggregate is named like a variable it reads
+        aggregates = " ".join(f"({AGGREGATES[kind]}(?_in_{c}) AS ?{c})" for c, kind in self.totals)
+        template = " ;\n".join([f"?_total a <{ROW_CLASS}>"] + [f"<{COLUMN}{c}> ?{c}" for c in self.keys]
+                               + [f"<{COLUMN}{c}> ?{c}" for c, _ in self.totals])
+        keys = " ".join("?" + k for k in self.keys)
         return (f"INSERT {{ GRAPH <{self.graph}> {{ {template} . }} }}\n"
-                f"WHERE {{ {{ {self._body(restriction)} }}\n{self._row_iri()}\n{self._stored()} }}")
-
-    def _marked_keys(self, restriction: str) -> str:
-        """The WHERE clause giving ?_row and its keys for the rows the restriction's statements reach
-        (a part that reads no statement reaches none)."""
-        return f"WHERE {{ {{ {self._body(restriction, 'FILTER(false)')} }}\n{self._row_iri()} }}"
-
-    def mark(self, restriction: str) -> str:
-        """SPARQL Update marking the keys of the rows the restriction reaches, to recompute them."""
-        keys = " ; ".join(f"<{COLUMN}{k}> ?{k}" for k in self.keys)
-        return (f"INSERT {{ GRAPH <{self.dirty_graph}> {{ ?_row <{DIRTY}> true ; {keys} . }} }}\n"
-                + self._marked_keys(restriction))
-
-    def marked_keys_query(self, restriction: str) -> str:
-        """The same marks as `mark`, as a SELECT (read from the data before a write)."""
-        return f"SELECT DISTINCT ?_row {' '.join('?' + k for k in self.keys)}\n" \
-            + self._marked_keys(restriction)
-
-    def refresh(self) -> str:
-        """SPARQL Update replacing the marked rows by their values as the data now is, then
-        forgetting the marks."""
-        drop = (f"DELETE {{ GRAPH <{self.graph}> {{ ?_row ?_p ?_o }} }} WHERE {{ GRAPH <{self.dirty_graph}> "
-                f"{{ ?_row <{DIRTY}> true }} GRAPH <{self.graph}> {{ ?_row ?_p ?_o }} }}")
-        return " ;\n".join([drop, self.compute(self._by_keys()), f"DROP SILENT GRAPH <{self.dirty_graph}>"])
+                f"WHERE {{ SELECT ?_total {keys} {aggregates} WHERE {{ GRAPH <{self.parts_graph}> {{ {read} }} }}\n"
+                f"GROUP BY ?_total {keys} }}")
 
     def rebuild(self) -> str:
-        return f"DROP SILENT GRAPH <{self.graph}> ;\n" + self.compute()
+        return " ;\n".join([f"DROP SILENT GRAPH <{self.parts_graph}>", f"DROP SILENT GRAPH <{self.graph}>",
+                            self.insert_parts(), self.insert_totals()])
+
+    def document_change(self, documents) -> str:
+        """SPARQL Update, run after the documents changed: their parts again, and the totals they add
+        to changed by the difference (a sum by old and new parts, a minimum or maximum the same way
+        unless an old part held it, then from every part of its key), so a write costs what its
+        documents cost, not what the corpus does."""
+        values = " ".join(_literal(d) for d in sorted(documents))
+        of_documents = f"VALUES ?_document {{ {values} }} ?_part <{COLUMN}{self.document}> ?_document"
+        old, parts, totals = f"<{MARKS_GRAPH}>", f"<{self.parts_graph}>", f"<{self.graph}>"
+        ops = [
+            # the documents' old parts, kept aside until the totals are changed
+            f"INSERT {{ GRAPH {old} {{ ?_part ?_p ?_o }} }} WHERE {{ GRAPH {parts} {{ {of_documents} . ?_part ?_p ?_o }} }}",
+            f"DELETE {{ GRAPH {parts} {{ ?_part ?_p ?_o }} }} WHERE {{ GRAPH {parts} {{ {of_documents} . ?_part ?_p ?_o }} }}",
+            *(self.insert_parts(d) for d in sorted(documents)),
+        ]
+        for column, kind in self.totals:
+            prop = f"<{COLUMN}{column}>"
+            if kind == "sum":  # what the old parts gave (-1) and the new ones give (+1), by totals row
+                changed = (f"{{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total ; {prop} ?_value }} BIND(-1 AS ?_sign) }} UNION "
+                           f"{{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} BIND(1 AS ?_sign) }}")
+                ops.append(
+                    f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
+                    f"WHERE {{ {{ SELECT ?_total (SUM(?_sign * ?_value) AS ?_delta) WHERE {{ {changed} }} GROUP BY ?_total }} "
+                    f"OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} BIND(COALESCE(?_was, 0) + ?_delta AS ?_now) }}")
+            elif kind in ("min", "max"):
+                better = "<" if kind == "min" else ">"
+                # an old part held the total's value: from every part of its key
+                ops.append(
+                    f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
+                    f"WHERE {{ {{ SELECT ?_total ?_was ({AGGREGATES[kind]}(?_value) AS ?_now) WHERE {{ "
+                    f"{{ SELECT DISTINCT ?_total ?_was WHERE {{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total ; {prop} ?_was }} "
+                    f"GRAPH {totals} {{ ?_total {prop} ?_was }} }} }} "
+                    f"GRAPH {parts} {{ ?_other <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total ?_was }} }}")
+                # otherwise a new part's value, when it is better (or the row is new)
+                ops.append(
+                    f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
+                    f"WHERE {{ {{ SELECT ?_total ({AGGREGATES[kind]}(?_value) AS ?_now) WHERE {{ "
+                    f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total }} "
+                    f"OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} FILTER(!BOUND(?_was) || ?_now {better} ?_was) }}")
+            else:  # same: every part of a key has it; a new row takes it from its new part
+                ops.append(
+                    f"INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_value }} }} WHERE {{ "
+                    f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} "
+                    f"FILTER NOT EXISTS {{ GRAPH {totals} {{ ?_total {prop} ?_any }} }} }}")
+        keys = " ; ".join([f"?_total a <{ROW_CLASS}>"] + [f"<{COLUMN}{k}> ?{k}" for k in self.keys])
+        ops += [
+            # a new row's keys; a row no part adds to any more goes
+            f"INSERT {{ GRAPH {totals} {{ {keys} }} }} WHERE {{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; "
+            + " ; ".join(f"<{COLUMN}{k}> ?{k}" for k in self.keys) + " } }",
+            f"DELETE {{ GRAPH {totals} {{ ?_total ?_p ?_o }} }} WHERE {{ {{ SELECT DISTINCT ?_total WHERE {{ GRAPH {old} "
+            f"{{ ?_part <{TOTAL}> ?_total }} }} }} FILTER NOT EXISTS {{ GRAPH {parts} {{ ?_other <{TOTAL}> ?_total }} }} "
+            f"GRAPH {totals} {{ ?_total ?_p ?_o }} }}",
+            f"DROP SILENT GRAPH {old}",
+        ]
+        return " ;\n".join(ops)
 
 
 def graph_of(name: str) -> str:
@@ -133,18 +195,30 @@ def load(path: Path) -> Summary:
     except ValueError as exc:
         raise SummaryError(f"{path}: {exc}") from None
     keys = tuple(str(header.get("keys", "")).split())
+    document = str(header.get("document", ""))
+    partition = tuple(str(header.get("partition", "")).split())
+    totals = header.get("totals") or {}
     if not keys:
-        raise SummaryError(f"{path}: the header names no `keys` (the variables its aggregate groups by)")
-    if not RESTRICT_RE.search(text):
-        raise SummaryError(f"{path}: no `#@ restrict ?var` line: the rows a write changes could not be chosen")
+        raise SummaryError(f"{path}: the header names no `keys` (the variables its totals group by)")
+    if not document or document not in partition:
+        raise SummaryError(f"{path}: the header's `document` must name one of its `partition` variables")
+    if not isinstance(totals, dict) or not totals:
+        raise SummaryError(f"{path}: the header has no `totals` (column: how its parts add up, one of "
+                           f"{', '.join(AGGREGATES)})")
+    if not DOCUMENT_RE.search(text):
+        raise SummaryError(f"{path}: no `#@ document` line: a document's parts could not be computed alone")
     try:
         columns = tuple(str(v)[1:] for v in ox.Store().query(text).variables)
     except SyntaxError as exc:
         raise SummaryError(f"{path}: {exc}") from None
-    missing = [k for k in keys if k not in columns]
+    missing = [v for v in keys + partition + tuple(str(c) for c in totals) if v not in columns]
     if missing:
-        raise SummaryError(f"{path}: key {missing[0]} is not a projected variable")
-    return Summary(path.stem, text, expand_prefixes(text), keys, columns)
+        raise SummaryError(f"{path}: {missing[0]} is not a projected variable")
+    unknown = [f"{c}: {k}" for c, k in totals.items() if k not in AGGREGATES]
+    if unknown:
+        raise SummaryError(f"{path}: totals {unknown[0]}: say how the parts add up, one of {', '.join(AGGREGATES)}")
+    return Summary(path.stem, text, expand_prefixes(text), keys, document, partition, columns,
+                   tuple((str(c), str(k)) for c, k in totals.items()))
 
 
 @lru_cache(maxsize=1)
@@ -153,16 +227,7 @@ def all_summaries() -> tuple[Summary, ...]:
 
 
 def graphs() -> set[str]:
-    return {s.graph for s in all_summaries()}
-
-
-def _document(doc_iri: str) -> str:
-    return "GRAPH ?_graphOfDocument { ?{var} <" + ns.PROV + "wasDerivedFrom> <" + doc_iri + "> }"
-
-
-def _statements(iris) -> str:
-    values = " ".join(f"<{i}>" for i in sorted(iris))
-    return "VALUES ?{var} { " + values + " }"
+    return {g for s in all_summaries() for g in (s.graph, s.parts_graph)}
 
 
 def rebuild_update() -> str:
@@ -170,24 +235,9 @@ def rebuild_update() -> str:
     return " ;\n".join(s.rebuild() for s in all_summaries())
 
 
-def mark_document_update(doc_iri: str) -> str:
-    """Mark the rows a document's statements reach, as the data is when this runs."""
-    return " ;\n".join(s.mark(_document(doc_iri)) for s in all_summaries())
-
-
-def mark_statements_update(iris) -> str:
-    return " ;\n".join(s.mark(_statements(iris)) for s in all_summaries()) if iris else ""
-
-
-def refresh_update() -> str:
-    return " ;\n".join(s.refresh() for s in all_summaries())
-
-
-def document_change_updates(doc_iri: str) -> tuple[str, str]:
-    """(before, after): the operations to put before a document's change and after it, in the same
-    update, so its summaries' rows are recomputed with it."""
-    mark = mark_document_update(doc_iri)
-    return mark, mark + " ;\n" + refresh_update()
+def document_change_update(*documents: str) -> str:
+    """To run after the documents' change, in the same update (an ingest, a removal)."""
+    return " ;\n".join(s.document_change(documents) for s in all_summaries()) if documents else ""
 
 
 def statements_only(changed_quads) -> set[str] | None:
@@ -203,26 +253,19 @@ def statements_only(changed_quads) -> set[str] | None:
     return touched
 
 
-def change_update(before_store, changed_quads) -> str:
-    """For a write already applied to a scratch copy: the update to apply to that copy, after the
-    write, that brings its summaries up to date. `before_store` (the data before the write) is read
-    for the rows the touched statements reached before."""
+def _documents_of(store, statements: set[str]) -> set[str]:
+    values = " ".join(f"<{s}>" for s in sorted(statements))
+    rows = store.query(f"SELECT DISTINCT ?d WHERE {{ VALUES ?s {{ {values} }} ?s <{ns.PROV}wasDerivedFrom> ?d }}").rows
+    return {d.value for (d,) in rows if isinstance(d, ox.NamedNode)}
+
+
+def change_update(before_store, after_store, changed_quads) -> str:
+    """For a write already applied to a scratch copy (`after_store`): the update to apply to that
+    copy that brings its summaries up to date. The touched statements' documents are read before
+    and after the write (a statement may have moved)."""
     touched = statements_only(changed_quads)
     if touched is None:
         return rebuild_update()
     if not touched:
         return ""
-    before = " ;\n".join(_marks_as_data(before_store, s, _statements(touched)) for s in all_summaries())
-    return " ;\n".join(p for p in (before, mark_statements_update(touched), refresh_update()) if p)
-
-
-def _marks_as_data(store, summary: Summary, restriction: str) -> str:
-    """The marks `summary.mark(restriction)` would insert, read from `store` and written as data."""
-    lines = []
-    for row in store.query(summary.marked_keys_query(restriction)).rows:
-        node, *values = row
-        lines.append(f"{node} <{DIRTY}> true " + "".join(
-            f"; <{COLUMN}{k}> {v} " for k, v in zip(summary.keys, values) if v is not None) + ".")
-    if not lines:
-        return ""
-    return f"INSERT DATA {{ GRAPH <{summary.dirty_graph}> {{\n" + "\n".join(lines) + "\n} }"
+    return document_change_update(*(_documents_of(before_store, touched) | _documents_of(after_store, touched)))

@@ -734,7 +734,7 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -
         added, removed = after - before, before - after
     if embedded and (added or removed):
         # the summaries' rows the change reaches, recomputed on the copy, so they commit with it
-        refresh = summaries.change_update(store, added | removed)
+        refresh = summaries.change_update(store, EmbeddedStore(scratch), added | removed)
         if refresh:
             scratch.update(refresh)
             after = set(scratch)
