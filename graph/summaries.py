@@ -129,7 +129,10 @@ class Summary:
                             self.insert_parts(), self.insert_totals()])
 
     def document_change(self, documents) -> str:
-        """SPARQL Update, run after the documents changed: their parts again, and the totals they add
+        return " ;\n".join(self.document_change_operations(documents))
+
+    def document_change_operations(self, documents) -> list[str]:
+        """SPARQL Update operations, run after the documents changed: their parts again, and the totals they add
         to changed by the difference (a sum by old and new parts, a minimum or maximum the same way
         unless an old part held it, then from every part of its key), so a write costs what its
         documents cost, not what the corpus does."""
@@ -157,8 +160,7 @@ class Summary:
                 ops.append(
                     f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
                     f"WHERE {{ {{ SELECT ?_total ?_was ({AGGREGATES[kind]}(?_value) AS ?_now) WHERE {{ "
-                    f"{{ SELECT DISTINCT ?_total ?_was WHERE {{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total ; {prop} ?_was }} "
-                    f"GRAPH {totals} {{ ?_total {prop} ?_was }} }} }} "
+                    f"GRAPH {old} {{ ?_part <{TOTAL}> ?_total ; {prop} ?_was }} GRAPH {totals} {{ ?_total {prop} ?_was }} "
                     f"GRAPH {parts} {{ ?_other <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total ?_was }} }}")
                 # otherwise a new part's value, when it is better (or the row is new)
                 ops.append(
@@ -181,7 +183,7 @@ class Summary:
             f"GRAPH {totals} {{ ?_total ?_p ?_o }} }}",
             f"DROP SILENT GRAPH {old}",
         ]
-        return " ;\n".join(ops)
+        return ops
 
 
 def graph_of(name: str) -> str:
