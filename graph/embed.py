@@ -34,6 +34,8 @@ from .similarity import PER_DOCUMENT, Pair, StatementRows
 MODEL_ENV = "WSISKG_SIMILARITY_MODEL"
 BLOCK = 512  # rows scored at a time: BLOCK x corpus float64 scores (230 MB at 57k statements)
 BATCH = 64  # texts embedded at a time
+NEAR = 1e-3  # margin below the threshold's cosine within which float32 candidates are scored again
+EXACT_BATCH = 8192  # candidate pairs scored in float64 at a time
 
 
 @dataclass(frozen=True)
@@ -271,9 +273,10 @@ class EmbeddedCorpus(StatementRows):
         n = len(self)
         if n < 2:
             return 0.0
-        vectors = self.vectors.astype(np.float64) if vectors is None else vectors
-        total = vectors.sum(axis=0)
-        return float((total @ total - np.einsum("ij,ij->", vectors, vectors)) / (n * (n - 1)))
+        vectors = self.vectors if vectors is None else vectors
+        # float64 sums of the float32 rows without a float64 copy of them (the same sums, to the bit)
+        total = np.add.reduce(vectors, axis=0, dtype=np.float64)
+        return float((total @ total - np.einsum("ij,ij->", vectors, vectors, dtype=np.float64)) / (n * (n - 1)))
 
     def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = "",
               per_document: int | None = PER_DOCUMENT):
@@ -284,25 +287,32 @@ class EmbeddedCorpus(StatementRows):
         if n < 2:
             return []
         threshold = MODELS[self.model].threshold if threshold is None else threshold
-        vectors = self.vectors.astype(np.float64)  # once: at 1M triples 57k rows, 0.09 s a copy
-        mean = self.mean_cosine(vectors)
+        vectors = self.vectors
+        mean = self.mean_cosine()
         rows, queried = self.queried(rows)
         columns = self.columns_for(rows)
         # most columns (an ingest's rows against every other document): multiply by every row and pick
         # the columns after, rather than copy nearly the whole matrix to pick them first
         whole = len(columns) * 2 > n
         against = vectors.T if whole else vectors[columns].T
+        # float32 products find the candidates, each scored again in float64 (as a float64 product
+        # would): a float32 cosine of unit vectors is off by at most ~dimensions x 6e-8, far below
+        # NEAR, so the pairs, scores and ties are the float64 ones, without a float64 copy of the corpus
+        floor = mean + threshold * (1 - mean) - NEAR
         found = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
-            cosines = vectors[block_rows] @ against
+            near = vectors[block_rows] @ against
             if whole:
-                cosines = cosines[:, columns]
-            scores = (cosines - mean) / (1 - mean)
-            local, k = np.nonzero(scores >= threshold)
+                near = near[:, columns]
+            local, k = np.nonzero(near >= floor)
             r, c = block_rows[local], columns[k]
             keep = self.new_pairs(r, c, queried)
-            r, c, s, cos = r[keep], c[keep], scores[local[keep], k[keep]], cosines[local[keep], k[keep]]
+            r, c = r[keep], c[keep]
+            cos = self._cosines(r, c)
+            scores = (cos - mean) / (1 - mean)
+            keep = scores >= threshold
+            r, c, s, cos = r[keep], c[keep], scores[keep], cos[keep]
             keep = self.bounded(r, c, s, per_document)
             found.append((r[keep], c[keep], s[keep], cos[keep]))
         if not found:
@@ -316,3 +326,12 @@ class EmbeddedCorpus(StatementRows):
                               f"cosine {float(cosine):.3f}; mean cosine of the corpus {mean:.3f}"))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         return pairs
+
+    def _cosines(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """The float64 cosines of the row pairs (r[i], c[i]) (float32 products are exact in float64)."""
+        out = np.empty(len(r))
+        for start in range(0, len(r), EXACT_BATCH):
+            a = self.vectors[r[start:start + EXACT_BATCH]].astype(np.float64)
+            out[start:start + EXACT_BATCH] = np.einsum("ij,ij->i", a, self.vectors[c[start:start + EXACT_BATCH]],
+                                                       dtype=np.float64)
+        return out
