@@ -162,7 +162,7 @@ class EmbeddedState:
         gone = self.removed | ({without} if without else set())
         rest = [c for c in ((self.added.without_document(without) if without else self.added)
                             if self.added is not None else None, plus) if c is not None]
-        return self.base.without_document(*gone).plus(*rest)
+        return self.base.plus(*rest, keep=self.base.rows_kept_without(*gone))
 
 
 def load_embedded_state(store_root: Path, database: Path, version: int, model: str) -> EmbeddedState | None:
