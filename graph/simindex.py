@@ -19,6 +19,7 @@ Only numbers and UTF-8 bytes are stored, and files are read with `allow_pickle=F
 from __future__ import annotations
 
 import io
+import struct
 import time
 import zipfile
 from dataclasses import dataclass
@@ -108,8 +109,38 @@ def _embedded_arrays(corpus: EmbeddedCorpus) -> dict:
                 row_documents=corpus.row_documents)
 
 
-def _embedded_corpus(stored, model: str) -> EmbeddedCorpus:
-    vectors, row_documents = stored["vectors"], stored["row_documents"]
+def _stored_vectors(stored, path: Path) -> np.ndarray:
+    """The `vectors` member of an .npz written by np.savez (stored, not compressed), read straight
+    from its place in the file: np.load reads it through zipfile in pieces, with a CRC (0.13 s for
+    the 117 MB of a 1M store; 0.045 s straight). The file is written whole (atomic_write), and the
+    member's length is checked against the array's; anything unexpected goes through np.load."""
+    info = stored.zip.getinfo("vectors.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        return stored["vectors"]
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+        if local[:4] != b"PK\x03\x04":
+            raise ValueError("not a zip member")
+        f.seek(info.header_offset + 30 + sum(struct.unpack("<HH", local[26:30])))
+        start = f.tell()
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            return stored["vectors"]
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        count = int(np.prod(shape))
+        if fortran or f.tell() - start + count * dtype.itemsize != info.file_size:
+            return stored["vectors"]
+        vectors = np.fromfile(f, dtype=dtype, count=count)
+    if vectors.size != count:
+        raise ValueError("embedding index cut short")
+    return vectors.reshape(shape)
+
+
+def _embedded_corpus(stored, model: str, path: Path | None = None) -> EmbeddedCorpus:
+    vectors = stored["vectors"] if path is None else _stored_vectors(stored, path)
+    row_documents = stored["row_documents"]
     corpus = EmbeddedCorpus(_unpack(stored["statements"], len(vectors)), row_documents,
                             _unpack(stored["documents"], int(stored["document_count"])), vectors, model)
     if len(row_documents) != len(vectors) or vectors.dtype != np.float32 or \
@@ -172,13 +203,14 @@ def load_embedded_state(store_root: Path, database: Path, version: int, model: s
         return int(stored["format"]) == FORMAT and _unpack(stored["database"], 1) == [Path(database).name] \
             and _unpack(stored["model"], 1) == [model]
     try:
-        with np.load(embedding_index_path(store_root, database), allow_pickle=False) as stored:
+        path = embedding_index_path(store_root, database)
+        with np.load(path, allow_pickle=False) as stored:
             if not header(stored):
                 return None
             base_version = int(stored["version"])
             if base_version > version:
                 return None
-            base = _embedded_corpus(stored, model)
+            base = _embedded_corpus(stored, model, path)
         if base_version == version:
             return EmbeddedState(base, base_version, set(), None)
         with np.load(embedding_delta_path(store_root, database), allow_pickle=False) as stored:
