@@ -248,6 +248,13 @@ class EmbeddedCorpus(StatementRows):
     documents: list[str]
     vectors: np.ndarray  # rows x dimensions, float32, unit length
     model: str
+    sums: tuple[np.ndarray, float] | None = None  # (sum of the rows, sum of their squared norms), when known
+
+    @staticmethod
+    def row_sums(vectors: np.ndarray) -> tuple[np.ndarray, float]:
+        """float64 sums of float32 rows without a float64 copy of them (the same sums, to the bit)."""
+        return (np.add.reduce(vectors, axis=0, dtype=np.float64),
+                float(np.einsum("ij,ij->", vectors, vectors, dtype=np.float64)))
 
     @classmethod
     def from_items(cls, items: list[tuple[str, str, str]], model: Model, store_root: Path | None,
@@ -288,14 +295,16 @@ class EmbeddedCorpus(StatementRows):
 
     def mean_cosine(self, vectors: np.ndarray | None = None) -> float:
         """Mean cosine over all pairs of distinct rows, from the vectors' sum (no all-pairs product).
-        vectors: this corpus's vectors as float64, when the caller has them already."""
+        vectors: this corpus's vectors as float64, when the caller has them already; else `sums`
+        when known (an ingest: the index's sums less and plus the rows that changed)."""
         n = len(self)
         if n < 2:
             return 0.0
-        vectors = self.vectors if vectors is None else vectors
-        # float64 sums of the float32 rows without a float64 copy of them (the same sums, to the bit)
-        total = np.add.reduce(vectors, axis=0, dtype=np.float64)
-        return float((total @ total - np.einsum("ij,ij->", vectors, vectors, dtype=np.float64)) / (n * (n - 1)))
+        if vectors is None and self.sums is not None:
+            total, squares = self.sums
+        else:
+            total, squares = self.row_sums(self.vectors if vectors is None else vectors)
+        return float((total @ total - squares) / (n * (n - 1)))
 
     def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = "",
               per_document: int | None = PER_DOCUMENT):

@@ -53,3 +53,20 @@ def test_ingest_again_with_changes_equals_a_first_ingest(fresh_store, built_stor
     assert len(first[similarity] & again[similarity]) > len(again[similarity] - first[similarity])
     for g in LINK_GRAPHS:
         assert again[g] == once[g], g
+
+
+def test_ingest_again_of_a_built_document_scores_as_the_all_pairs_computation(fresh_store, tmp_path):
+    """A document in the build's embedding index, ingested again: its rows leave the index's kept sums
+    (the corpus's mean cosine) and its new rows join them; the pairs are still the all-pairs ones."""
+    from test_similarity_index import all_pairs_of, pairs_of, stored_pairs
+    doc = tmp_path / "session.txt"
+    doc.write_text((FIXTURES / "reworded_session_440.txt").read_text())
+    wsiskg("ingest", doc, store=fresh_store, check=True)
+    wsiskg("build", store=fresh_store, check=True)
+    text = doc.read_text()
+    first = next(line for line in text.splitlines() if line.startswith("- "))
+    doc.write_text(text.replace(first + "\n", ""))
+    wsiskg("ingest", doc, store=fresh_store, check=True)
+    stored = pairs_of(stored_pairs(fresh_store), "session")
+    assert len(stored) > 10
+    assert stored == all_pairs_of(fresh_store, "session")
