@@ -34,6 +34,8 @@ from .similarity import PER_DOCUMENT, Pair, StatementRows
 MODEL_ENV = "WSISKG_SIMILARITY_MODEL"
 BLOCK = 512  # rows scored at a time: BLOCK x corpus float64 scores (230 MB at 57k statements)
 BATCH = 64  # texts embedded at a time
+NEAR = 1e-3  # margin below the threshold's cosine within which float32 candidates are scored again
+EXACT_BATCH = 8192  # candidate pairs scored in float64 at a time
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,19 @@ def vectors_for(texts: list[str], model: Model, store_root: Path | None, prune: 
 
 # -- scoring ---------------------------------------------------------------------------------------
 
+def _copy_runs(vectors: np.ndarray, keep: np.ndarray, added: list[np.ndarray]) -> np.ndarray:
+    """The rows `keep` marks, then `added`, in one new array copied run by run: an ingest drops one
+    document's few rows from 57k, and a mask's gather then a concatenation copied 117 MB twice."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], keep.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    out = np.empty((int((ends - starts).sum()) + sum(len(a) for a in added), vectors.shape[1]), dtype=vectors.dtype)
+    at = 0
+    for part in [vectors[s:e] for s, e in zip(starts, ends)] + added:
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out
+
+
 @dataclass
 class EmbeddedCorpus(StatementRows):
     """Statements as unit vectors, ready to score against each other (mirrors similarity.Corpus)."""
@@ -233,6 +248,13 @@ class EmbeddedCorpus(StatementRows):
     documents: list[str]
     vectors: np.ndarray  # rows x dimensions, float32, unit length
     model: str
+    sums: tuple[np.ndarray, float] | None = None  # (sum of the rows, sum of their squared norms), when known
+
+    @staticmethod
+    def row_sums(vectors: np.ndarray) -> tuple[np.ndarray, float]:
+        """float64 sums of float32 rows without a float64 copy of them (the same sums, to the bit)."""
+        return (np.add.reduce(vectors, axis=0, dtype=np.float64),
+                float(np.einsum("ij,ij->", vectors, vectors, dtype=np.float64)))
 
     @classmethod
     def from_items(cls, items: list[tuple[str, str, str]], model: Model, store_root: Path | None,
@@ -249,31 +271,40 @@ class EmbeddedCorpus(StatementRows):
         return EmbeddedCorpus([s for s, k in zip(self.statements, keep) if k], self.row_documents[keep],
                               self.documents, self.vectors[keep], self.model)
 
-    def plus(self, *others: "EmbeddedCorpus") -> "EmbeddedCorpus":
-        """This corpus's rows, then the others' (one copy of the vectors, however many are added)."""
+    def plus(self, *others: "EmbeddedCorpus", keep: np.ndarray | None = None) -> "EmbeddedCorpus":
+        """This corpus's rows (those `keep` marks, when given), then the others' (one copy of the
+        vectors, however many are added or left out)."""
         documents = list(self.documents)
         known = set(documents)
-        codes = [self.row_documents]
+        codes = [self.row_documents if keep is None else self.row_documents[keep]]
         for other in others:
             documents += [d for d in other.documents if d not in known]
             known.update(other.documents)
             where = {d: i for i, d in enumerate(documents)}
             codes.append(np.array([where[d] for d in other.documents], dtype=np.int32)[other.row_documents]
                          if len(other) else np.zeros(0, dtype=np.int32))
-        parts = [c.vectors for c in (self, *others) if len(c)]
-        vectors = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else self.vectors
-        return EmbeddedCorpus(self.statements + [s for other in others for s in other.statements],
+        added = [c.vectors for c in others if len(c)]
+        if keep is not None:
+            vectors = _copy_runs(self.vectors, keep, added)
+        else:
+            parts = [self.vectors] + added if len(self) else added
+            vectors = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else self.vectors
+        statements = self.statements if keep is None else [s for s, k in zip(self.statements, keep) if k]
+        return EmbeddedCorpus(statements + [s for other in others for s in other.statements],
                               np.concatenate(codes).astype(np.int32), documents, vectors, self.model)
 
     def mean_cosine(self, vectors: np.ndarray | None = None) -> float:
         """Mean cosine over all pairs of distinct rows, from the vectors' sum (no all-pairs product).
-        vectors: this corpus's vectors as float64, when the caller has them already."""
+        vectors: this corpus's vectors as float64, when the caller has them already; else `sums`
+        when known (an ingest: the index's sums less and plus the rows that changed)."""
         n = len(self)
         if n < 2:
             return 0.0
-        vectors = self.vectors.astype(np.float64) if vectors is None else vectors
-        total = vectors.sum(axis=0)
-        return float((total @ total - np.einsum("ij,ij->", vectors, vectors)) / (n * (n - 1)))
+        if vectors is None and self.sums is not None:
+            total, squares = self.sums
+        else:
+            total, squares = self.row_sums(self.vectors if vectors is None else vectors)
+        return float((total @ total - squares) / (n * (n - 1)))
 
     def pairs(self, rows: np.ndarray | None = None, threshold: float | None = None, method: str = "",
               per_document: int | None = PER_DOCUMENT):
@@ -284,25 +315,32 @@ class EmbeddedCorpus(StatementRows):
         if n < 2:
             return []
         threshold = MODELS[self.model].threshold if threshold is None else threshold
-        vectors = self.vectors.astype(np.float64)  # once: at 1M triples 57k rows, 0.09 s a copy
-        mean = self.mean_cosine(vectors)
+        vectors = self.vectors
+        mean = self.mean_cosine()
         rows, queried = self.queried(rows)
         columns = self.columns_for(rows)
         # most columns (an ingest's rows against every other document): multiply by every row and pick
         # the columns after, rather than copy nearly the whole matrix to pick them first
         whole = len(columns) * 2 > n
         against = vectors.T if whole else vectors[columns].T
+        # float32 products find the candidates, each scored again in float64 (as a float64 product
+        # would): a float32 cosine of unit vectors is off by at most ~dimensions x 6e-8, far below
+        # NEAR, so the pairs, scores and ties are the float64 ones, without a float64 copy of the corpus
+        floor = mean + threshold * (1 - mean) - NEAR
         found = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
-            cosines = vectors[block_rows] @ against
+            near = vectors[block_rows] @ against
             if whole:
-                cosines = cosines[:, columns]
-            scores = (cosines - mean) / (1 - mean)
-            local, k = np.nonzero(scores >= threshold)
+                near = near[:, columns]
+            local, k = np.nonzero(near >= floor)
             r, c = block_rows[local], columns[k]
             keep = self.new_pairs(r, c, queried)
-            r, c, s, cos = r[keep], c[keep], scores[local[keep], k[keep]], cosines[local[keep], k[keep]]
+            r, c = r[keep], c[keep]
+            cos = self._cosines(r, c)
+            scores = (cos - mean) / (1 - mean)
+            keep = scores >= threshold
+            r, c, s, cos = r[keep], c[keep], scores[keep], cos[keep]
             keep = self.bounded(r, c, s, per_document)
             found.append((r[keep], c[keep], s[keep], cos[keep]))
         if not found:
@@ -316,3 +354,12 @@ class EmbeddedCorpus(StatementRows):
                               f"cosine {float(cosine):.3f}; mean cosine of the corpus {mean:.3f}"))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         return pairs
+
+    def _cosines(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """The float64 cosines of the row pairs (r[i], c[i]) (float32 products are exact in float64)."""
+        out = np.empty(len(r))
+        for start in range(0, len(r), EXACT_BATCH):
+            a = self.vectors[r[start:start + EXACT_BATCH]].astype(np.float64)
+            out[start:start + EXACT_BATCH] = np.einsum("ij,ij->i", a, self.vectors[c[start:start + EXACT_BATCH]],
+                                                       dtype=np.float64)
+        return out

@@ -37,8 +37,7 @@ from . import embed, simindex, summaries, uptake
 from .linker import Linker, links_ntriples
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
-from .similarity import (Corpus, clusters_change_update, document_statements, insert_pairs_update,
-                         remove_document_pairs_update)
+from .similarity import Corpus, clusters_change_update, document_pairs_change, document_statements
 from .store import EmbeddedStore, ascii_text, replace_graphs_update
 from .validate import Problem, context_for, descriptions, referenced_iris, validate
 
@@ -263,6 +262,7 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         tick("clusters")
         clusters = clusters_change_update(store, document_statements(store, doc_iri), [(p.a, p.b) for p in pairs])
         tick("store")
+        pairs_gone, pairs_added = document_pairs_change(store, doc_iri, pairs)  # (before the commit: it reads the store)
         entry_file = user_entries_dir(store_root) / f"{slug}.ttl"
         landing = journal.Landing(store_root, store.version() + 1)  # the entry file lands with the commit
         landing.put(entry_file, turtle.encode("utf-8"))
@@ -272,8 +272,8 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         graphs = replace_graphs_update({ns.doc_graph(slug): entry_data, ns.links_graph(slug): link_data})
         del entry_data, link_data
         update = " ;\n".join(part for part in (
-            remove_document_pairs_update(doc_iri), uptake.remove_document_update(doc_iri), graphs,
-            ascii_text(insert_pairs_update(pairs)), ascii_text(uptake.insert_update(taken_up)),
+            ascii_text(pairs_gone), uptake.remove_document_update(doc_iri), graphs,
+            ascii_text(pairs_added), ascii_text(uptake.insert_update(taken_up)),
             ascii_text(clusters), summaries.document_change_update(doc_iri)) if part)
         del graphs
         try:

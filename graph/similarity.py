@@ -15,9 +15,11 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import numpy as np
+import pyoxigraph as ox
 from scipy import sparse
 
 from . import namespaces as ns
@@ -132,7 +134,7 @@ class StatementRows:
         if per_document is None or len(r) <= per_document:
             keep[:] = True
             return keep
-        names, groups = self._name_rank(), self.row_documents
+        names, groups = self._tie_rank(r, c), self.row_documents
         for mine, other in ((r, c), (c, r)):
             # best first within (statement, other document); equal scores in IRI order of the partner
             order = np.lexsort((names[other], -s, groups[other], mine))
@@ -143,6 +145,19 @@ class StatementRows:
             rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.append(starts, len(order))))
             keep[order[rank < per_document]] = True
         return keep
+
+    def _tie_rank(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Ranks of rows in IRI order that order the rows of these pairs as _name_rank does: only
+        theirs are computed when they are few (an ingest: sorting the 57k IRIs of a 1M store took
+        0.05 s for 1,083 pairs)."""
+        known = getattr(self, "_names", None)
+        if (known is not None and len(known) == len(self)) or (len(r) + len(c)) * 4 > len(self):
+            return self._name_rank()
+        involved = np.unique(np.concatenate([r, c]))
+        names = np.zeros(len(self), dtype=np.int64)
+        order = np.argsort(np.array([self.statements[i] for i in involved], dtype=object), kind="stable")
+        names[involved[order]] = np.arange(len(involved))
+        return names
 
     def _name_rank(self) -> np.ndarray:
         """Each row's position in IRI order (a tie-break that does not depend on row order)."""
@@ -350,10 +365,33 @@ def remove_document_pairs_update(document: str) -> str:
             f" UNION {{ {statements} GRAPH <{graph}> {{ ?link <{rdf}object> ?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}")
 
 
-def insert_pairs_update(pairs: list[Pair]) -> str:
-    """SPARQL Update that adds `pairs` to the similarity graph (empty text for no pairs)."""
-    body = similarity_ntriples(pairs).decode("utf-8")
-    return f"INSERT DATA {{ GRAPH <{ns.links_graph('similarity')}> {{\n{body}}} }}" if body else ""
+def document_pairs_change(store, document: str, pairs: list[Pair]) -> tuple[str, str]:
+    """(DELETE DATA, INSERT DATA) texts that turn the similarity graph's pairs of `document` (what
+    remove_document_pairs_update removes) into `pairs`: the same end state as removing them all and
+    inserting `pairs`, but a triple that stays is neither deleted nor written again. Oxigraph checks
+    every quad it touches in its indexes (at 1M quads the 1,083 pairs of one document, 9,747 triples:
+    removal 0.29 s, insertion 0.28 s, even of triples already there), so a document ingested again
+    writes only what changed. Reads the store as it is before the change (run it first)."""
+    graph, sim, rdf = ns.links_graph("similarity"), ns.WSIS + "similarTo", ns.RDF
+    statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
+    old = store.query(
+        f"SELECT ?s ?p ?o WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?o }} BIND(?statement AS ?s) "
+        f"BIND(<{sim}> AS ?p) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{sim}> ?statement }} "
+        f"BIND(<{sim}> AS ?p) BIND(?statement AS ?o) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}subject> "
+        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}object> "
+        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}").rows
+    score = ox.NamedNode(ns.WSIS + "score")
+
+    def key(s, p, o):  # a triple as the store compares it: the score by its value ("0.420" is read back as "0.42")
+        return (s, p, Decimal(o.value)) if p == score else (s, p, o)
+    old_triples = {key(*row): row for row in old}
+    body = similarity_ntriples(pairs)
+    new_triples = {key(t.subject, t.predicate, t.object): t
+                   for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)} if body else {}
+    gone = [ox.Triple(*row) for k, row in old_triples.items() if k not in new_triples]
+    added = [t for k, t in new_triples.items() if k not in old_triples]
+    return tuple(f"{verb} DATA {{ GRAPH <{graph}> {{\n{ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()}}} }}"
+                 if triples else "" for verb, triples in (("DELETE", gone), ("INSERT", added)))
 
 
 def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None,

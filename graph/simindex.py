@@ -19,6 +19,7 @@ Only numbers and UTF-8 bytes are stored, and files are read with `allow_pickle=F
 from __future__ import annotations
 
 import io
+import struct
 import time
 import zipfile
 from dataclasses import dataclass
@@ -108,8 +109,38 @@ def _embedded_arrays(corpus: EmbeddedCorpus) -> dict:
                 row_documents=corpus.row_documents)
 
 
-def _embedded_corpus(stored, model: str) -> EmbeddedCorpus:
-    vectors, row_documents = stored["vectors"], stored["row_documents"]
+def _stored_vectors(stored, path: Path) -> np.ndarray:
+    """The `vectors` member of an .npz written by np.savez (stored, not compressed), read straight
+    from its place in the file: np.load reads it through zipfile in pieces, with a CRC (0.13 s for
+    the 117 MB of a 1M store; 0.045 s straight). The file is written whole (atomic_write), and the
+    member's length is checked against the array's; anything unexpected goes through np.load."""
+    info = stored.zip.getinfo("vectors.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        return stored["vectors"]
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+        if local[:4] != b"PK\x03\x04":
+            raise ValueError("not a zip member")
+        f.seek(info.header_offset + 30 + sum(struct.unpack("<HH", local[26:30])))
+        start = f.tell()
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            return stored["vectors"]
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        count = int(np.prod(shape))
+        if fortran or f.tell() - start + count * dtype.itemsize != info.file_size:
+            return stored["vectors"]
+        vectors = np.fromfile(f, dtype=dtype, count=count)
+    if vectors.size != count:
+        raise ValueError("embedding index cut short")
+    return vectors.reshape(shape)
+
+
+def _embedded_corpus(stored, model: str, path: Path | None = None) -> EmbeddedCorpus:
+    vectors = stored["vectors"] if path is None else _stored_vectors(stored, path)
+    row_documents = stored["row_documents"]
     corpus = EmbeddedCorpus(_unpack(stored["statements"], len(vectors)), row_documents,
                             _unpack(stored["documents"], int(stored["document_count"])), vectors, model)
     if len(row_documents) != len(vectors) or vectors.dtype != np.float32 or \
@@ -121,8 +152,9 @@ def _embedded_corpus(stored, model: str) -> EmbeddedCorpus:
 def save_embedded(corpus: EmbeddedCorpus, store_root: Path, database: Path, version: int) -> Path:
     """Write the whole index of `database` at `version` (a build; an ingest whose index was stale)."""
     buffer = io.BytesIO()
+    total, squares = corpus.row_sums(corpus.vectors)
     np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
-             **_embedded_arrays(corpus))
+             base_total=total, base_squares=np.float64(squares), **_embedded_arrays(corpus))
     path = embedding_index_path(store_root, database)
     atomic_write(path, buffer.getvalue())
     embedding_delta_path(store_root, database).unlink(missing_ok=True)
@@ -143,8 +175,11 @@ def save_embedded_change(store_root: Path, database: Path, version: int, documen
     """After an ingest of `document` committed as `version`: its rows are now `rows`. `before` is
     what load_embedded_state read for the version before the commit."""
     added = before.added.without_document(document).plus(rows) if before.added is not None else rows
+    # the base's sums ride in the delta when the base file has none (an index written before them)
+    total, squares = before.base_sums or before.base.row_sums(before.base.vectors)
     buffer = io.BytesIO()
     np.savez(buffer, format=np.int64(FORMAT), database=_pack([Path(database).name]), version=np.int64(version),
+             base_total=total, base_squares=np.float64(squares),
              base_version=np.int64(before.base_version), removed=_pack(sorted(before.removed | {document})),
              removed_count=np.int64(len(before.removed | {document})), **_embedded_arrays(added))
     atomic_write(embedding_delta_path(store_root, database), buffer.getvalue())
@@ -156,13 +191,25 @@ class EmbeddedState:
     base_version: int
     removed: set[str]  # documents whose rows in `base` no longer count
     added: EmbeddedCorpus | None  # the rows that replace them
+    base_sums: tuple[np.ndarray, float] | None = None  # EmbeddedCorpus.row_sums of `base`, when kept
 
     def corpus(self, without: str | None = None, plus: EmbeddedCorpus | None = None) -> EmbeddedCorpus:
-        """The index as it stands, less the document `without`, plus `plus` (one copy of the vectors)."""
+        """The index as it stands, less the document `without`, plus `plus` (one copy of the vectors),
+        with its sums from the base's less the rows left out plus those added (the mean cosine then
+        reads no row of the base: 0.06 s at 1M triples; equal to a sum over the rows up to rounding)."""
         gone = self.removed | ({without} if without else set())
         rest = [c for c in ((self.added.without_document(without) if without else self.added)
                             if self.added is not None else None, plus) if c is not None]
-        return self.base.without_document(*gone).plus(*rest)
+        keep = self.base.rows_kept_without(*gone)
+        corpus = self.base.plus(*rest, keep=keep)
+        if self.base_sums is not None:
+            total, squares = self.base_sums
+            changed = ([(self.base.vectors[~keep], -1)] if keep is not None else []) + [(c.vectors, 1) for c in rest if len(c)]
+            for vectors, sign in changed:
+                part_total, part_squares = EmbeddedCorpus.row_sums(vectors)
+                total, squares = total + sign * part_total, squares + sign * part_squares
+            corpus.sums = (total, squares)
+        return corpus
 
 
 def load_embedded_state(store_root: Path, database: Path, version: int, model: str) -> EmbeddedState | None:
@@ -172,23 +219,36 @@ def load_embedded_state(store_root: Path, database: Path, version: int, model: s
         return int(stored["format"]) == FORMAT and _unpack(stored["database"], 1) == [Path(database).name] \
             and _unpack(stored["model"], 1) == [model]
     try:
-        with np.load(embedding_index_path(store_root, database), allow_pickle=False) as stored:
+        path = embedding_index_path(store_root, database)
+        with np.load(path, allow_pickle=False) as stored:
             if not header(stored):
                 return None
             base_version = int(stored["version"])
             if base_version > version:
                 return None
-            base = _embedded_corpus(stored, model)
+            base = _embedded_corpus(stored, model, path)
+            sums = _base_sums(stored, base)
         if base_version == version:
-            return EmbeddedState(base, base_version, set(), None)
+            return EmbeddedState(base, base_version, set(), None, sums)
         with np.load(embedding_delta_path(store_root, database), allow_pickle=False) as stored:
             if not header(stored) or int(stored["version"]) != version or int(stored["base_version"]) != base_version:
                 return None
             removed = set(_unpack(stored["removed"], int(stored["removed_count"])))
             added = _embedded_corpus(stored, model)
+            sums = sums or _base_sums(stored, base)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-    return EmbeddedState(base, base_version, removed, added)
+    return EmbeddedState(base, base_version, removed, added, sums)
+
+
+def _base_sums(stored, base: EmbeddedCorpus) -> tuple[np.ndarray, float] | None:
+    """The base's row sums kept in an index file (the base itself, or a delta made against it)."""
+    if "base_total" not in stored.files:
+        return None
+    total = stored["base_total"]
+    if total.shape != base.vectors.shape[1:] or total.dtype != np.float64:
+        raise ValueError("inconsistent embedding index sums")
+    return total, float(stored["base_squares"])
 
 
 def load_embedded(store_root: Path, database: Path, version: int, model: str) -> EmbeddedCorpus | None:
