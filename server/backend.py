@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from wsiskg.graph import journal
+from wsiskg.graph import journal, summaries
 from wsiskg.graph.store import EmbeddedStore, RemoteStore, Result, Store, database_path, read_stamp
 
 from .cache import ResultCache, bypass, result_size
@@ -175,7 +175,9 @@ class Backend:
 
     def _commit(self, checked, sparql: str, route: str) -> None:
         if not isinstance(self.writer, EmbeddedStore):
-            self.writer.update(checked.commit or sparql)
+            # the endpoint's summaries are recomputed whole in the same request (its diff is not known
+            # here, so not the documents it touched): slower, never stale (graph/summaries.py)
+            self.writer.update((checked.commit or sparql) + " ;\n" + summaries.rebuild_update())
             self._after_write()
             return
         if checked.commit is None:  # the update changes nothing

@@ -304,6 +304,33 @@ def test_remote_mode_writes(remote_writable):
     assert ask(remote_writable, f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}") is False
 
 
+def test_remote_mode_writes_keep_the_summaries(remote_writable):
+    """A write through a remote endpoint recomputes its summaries in the same request: the named query
+    (which reads them) answers as the raw-graph query does, before and after."""
+    from pathlib import Path
+    reference = (Path(__file__).parent / "fixtures" / "reference_queries" / "stakeholder-voice.rq").read_text()
+
+    def both():
+        kept = get(remote_writable.url + "/queries/stakeholder-voice", headers={"Accept": "application/sparql-results+json",
+                                                                             "Cache-Control": "no-cache"}).json()
+        raw = post(remote_writable.url + "/sparql", data=reference, headers={
+            "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}).json()
+        def rows(result):
+            return sorted(tuple(sorted((k, v["value"]) for k, v in b.items())) for b in result["results"]["bindings"])
+        return rows(kept), rows(raw)
+
+    before, raw = both()
+    assert before == raw and before
+    graph = ID + "graph/doc/remote-voice-test"
+    voiced = GOOD.replace("wsis:hasTheme", f"wsis:voicedBy <{ID}stakeholder/youth> ;\n    wsis:hasTheme")
+    assert request("PUT", remote_writable.url + "/data?graph=" + graph, data=voiced,
+                   headers={"Content-Type": "text/turtle", **auth()}).status == 201
+    after, raw = both()
+    assert after == raw and after != before
+    assert request("DELETE", remote_writable.url + "/data?graph=" + graph, headers=auth()).status == 200
+    assert both() == (before, before)
+
+
 def test_validate_html_form(server):
     form_page = get(server.url + "/validate", headers={"Accept": "text/html"})
     assert form_page.status == 200 and 'name="data"' in form_page.text
