@@ -172,3 +172,17 @@ def test_a_summary_file_that_cannot_work_is_refused_with_its_reason(tmp_path, he
         summaries.load(path)
     path.write_text(GOOD[0] + GOOD[1])
     assert summaries.load(path).totals == (("b", "sum"),)
+
+
+def test_prefixes_are_written_out_for_an_update_operation():
+    """Oxigraph reads a prologue only at the start of an update, so a summary's text is written out:
+    prefixed names become IRIs; comments (the #@ lines among them) and strings are left as they are."""
+    from wsiskg.graph.sparqltext import expand_prefixes
+    text = ('PREFIX wsis: <https://w3id.org/wsis-kg/ontology#>\nPREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n'
+            'SELECT ?s WHERE {\n  #@ document wsis:text\n  ?s wsis:text "wsis:text" ; skos:prefLabel ?l ; a wsis:Statement }')
+    out = expand_prefixes(text)
+    assert "PREFIX" not in out and "#@ document wsis:text" in out and '"wsis:text"' in out
+    assert f"?s <{ns.WSIS}text>" in out and f"<{ns.SKOS}prefLabel>" in out and f"a <{ns.WSIS}Statement>" in out
+    assert ox.Store().query(out).variables == [ox.Variable("s")]
+    with pytest.raises(ValueError, match="unknown prefix dc"):
+        expand_prefixes("SELECT * WHERE { ?s dc:title ?t }")
