@@ -12,7 +12,8 @@ Two levels, so that a write costs what its document costs, not what the corpus c
   depend on its own statements (and on reference data) only.
 - **totals** (`id:graph/summaries/<name>`): the parts added up per key, each column as the file's
   `totals` header says: `sum` (counts), `min` or `max` (the first statement, the highest role),
-  `same` (a label: every part of a key has the same). This is what the named query reads.
+  `same` (a label: every part of a key has the same), `set` (a part holds one value per item, the
+  total lists the items of every part, ", "-separated). This is what the named query reads.
 
 Who recomputes what:
 - `wsiskg build` computes every summary whole, after the links and the journal's replay;
@@ -57,7 +58,9 @@ DOCUMENT_RE = re.compile(r"^[ \t]*#@ document[ \t]*$", re.M)
 REFERENCE_RE = re.compile(r"^[ \t]*#@ reference[ \t]*$", re.M)
 STATEMENT_PREFIX = ns.ID + "statement/"
 MARKS_GRAPH = ns.ID + "graph/summaries/changing"  # the old parts, inside one update only
-AGGREGATES = {"sum": "SUM", "min": "MIN", "max": "MAX", "same": "SAMPLE"}  # how parts add up
+# how parts add up; a `set` column holds one value per item in a part, and its total lists them
+AGGREGATES = {"sum": "SUM", "min": "MIN", "max": "MAX", "same": "SAMPLE", "set": "GROUP_CONCAT"}
+SET_SEPARATOR = ", "
 
 
 class SummaryError(ValueError):
@@ -113,16 +116,22 @@ class Summary:
 
     def insert_totals(self) -> str:
         """SPARQL Update adding every totals row from the parts."""
+        plain = [(c, kind) for c, kind in self.totals if kind != "set"]
+        sets = [c for c, kind in self.totals if kind == "set"]
         read = " ; ".join([f"?_part <{TOTAL}> ?_total"] + [f"<{COLUMN}{k}> ?{k}" for k in self.keys]
-                          + [f"<{COLUMN}{c}> ?_in_{c}" for c, _ in self.totals])
+                          + [f"<{COLUMN}{c}> ?_in_{c}" for c, _ in plain])
         # the parts' values as ?_in_<column>, so no aggregate is named like a variable it reads
-        aggregates = " ".join(f"({AGGREGATES[kind]}(?_in_{c}) AS ?{c})" for c, kind in self.totals)
+        aggregates = " ".join(f"({_aggregate(kind, '?_in_' + c)} AS ?{c})" for c, kind in plain)
+        keys = " ".join("?" + k for k in self.keys)
+        # a set's items in a query of its own: a part without items would make GROUP_CONCAT unbound
+        items = "\n".join(f"OPTIONAL {{ SELECT ?_total ({_aggregate('set', '?_item')} AS ?_items_{c}) WHERE {{ "
+                          f"GRAPH <{self.parts_graph}> {{ ?_p <{TOTAL}> ?_total ; <{COLUMN}{c}> ?_item }} }} GROUP BY ?_total }}\n"
+                          f'BIND(COALESCE(?_items_{c}, "") AS ?{c})' for c in sets)
         template = " ;\n".join([f"?_total a <{ROW_CLASS}>"] + [f"<{COLUMN}{c}> ?{c}" for c in self.keys]
                                + [f"<{COLUMN}{c}> ?{c}" for c, _ in self.totals])
-        keys = " ".join("?" + k for k in self.keys)
         return (f"INSERT {{ GRAPH <{self.graph}> {{ {template} . }} }}\n"
-                f"WHERE {{ SELECT ?_total {keys} {aggregates} WHERE {{ GRAPH <{self.parts_graph}> {{ {read} }} }}\n"
-                f"GROUP BY ?_total {keys} }}")
+                f"WHERE {{ {{ SELECT ?_total {keys} {aggregates} WHERE {{ GRAPH <{self.parts_graph}> {{ {read} }} }}\n"
+                f"GROUP BY ?_total {keys} }}\n{items} }}")
 
     def rebuild(self) -> str:
         return " ;\n".join([f"DROP SILENT GRAPH <{self.parts_graph}>", f"DROP SILENT GRAPH <{self.graph}>",
@@ -168,6 +177,17 @@ class Summary:
                     f"WHERE {{ {{ SELECT ?_total ({AGGREGATES[kind]}(?_value) AS ?_now) WHERE {{ "
                     f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total }} "
                     f"OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} FILTER(!BOUND(?_was) || ?_now {better} ?_was) }}")
+            elif kind == "set":  # the items of every part of each key the documents' old or new parts have
+                touched = (f"{{ SELECT DISTINCT ?_total WHERE {{ {{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total }} }} UNION "
+                           f"{{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total }} }} }} }}")
+                reach = (f"{{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total }} GRAPH {parts} {{ ?_other <{TOTAL}> ?_total ; "
+                         f"{prop} ?_value }} }} UNION {{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total . "
+                         f"?_other <{TOTAL}> ?_total ; {prop} ?_value }} }}")
+                ops.append(
+                    f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
+                    f"WHERE {{ {touched} OPTIONAL {{ SELECT ?_total ({_aggregate(kind, '?_value')} AS ?_items) "
+                    f"WHERE {{ {reach} }} GROUP BY ?_total }} "
+                    f'OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} BIND(COALESCE(?_items, "") AS ?_now) }}')
             else:  # same: every part of a key has it; a new row takes it from its new part
                 ops.append(
                     f"INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_value }} }} WHERE {{ "
@@ -184,6 +204,12 @@ class Summary:
             f"DROP SILENT GRAPH {old}",
         ]
         return ops
+
+
+def _aggregate(kind: str, variable: str) -> str:
+    if kind == "set":
+        return f'GROUP_CONCAT(DISTINCT {variable}; separator="{SET_SEPARATOR}")'
+    return f"{AGGREGATES[kind]}({variable})"
 
 
 def graph_of(name: str) -> str:
