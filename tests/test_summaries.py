@@ -66,7 +66,7 @@ def assert_fresh(store_root: Path) -> dict[str, list]:
 
 
 def test_every_summary_is_read_and_every_reader_has_a_reference_query():
-    assert {"stakeholder-voice", "report-body-actionline", "gdc-gaps"} <= set(READERS)
+    assert {"stakeholder-voice", "report-body-actionline", "gdc-gaps", "actionline-gdc-coverage"} <= set(READERS)
     for name in SUMMARIES:
         assert any(summaries.graph_of(name) + ">" in library.get(q).text for q in READERS), f"no named query reads {name}"
     for name in READERS:
