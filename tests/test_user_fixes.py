@@ -231,6 +231,9 @@ def poisoned_store(fresh_store):
         store.update(f"DELETE {{ GRAPH ?g {{ {iri} <{SKOS}prefLabel> ?l }} }} "
                      f"INSERT {{ GRAPH ?g {{ {iri} <{SKOS}prefLabel> {ox.Literal(payload, language='en')} }} }} "
                      f"WHERE {{ GRAPH ?g {{ {iri} <{SKOS}prefLabel> ?l }} }}")
+    # written behind the writers' backs, so do what a writer does: the summaries that carry the labels
+    from wsiskg.graph import summaries
+    store.update(summaries.rebuild_update())
     store.flush()
     del store
     return fresh_store
