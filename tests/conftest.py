@@ -234,6 +234,11 @@ SLOW = {
     "test_similarity_meaning.py::test_meaning_beats_words_on_recall_at_equal_or_better_precision",
     "test_executor_reload.py::test_the_query_after_a_reload_still_has_its_deadline",
     "test_executor_reload.py::test_a_reload_for_new_data_does_not_count_against_the_deadline",
+    "test_ingest_pairs_change.py::test_ingest_again_of_a_built_document_scores_as_the_all_pairs_computation",
+    "test_ingest_pairs_change.py::test_ingest_again_with_changes_equals_a_first_ingest",
+    "test_summaries.py::test_ingest_again_and_remove_recompute_the_rows_they_reach",
+    "test_summaries.py::test_an_update_to_statements_recomputes_the_rows_it_reaches",
+    "test_summaries.py::test_an_update_to_reference_data_recomputes_every_summary",
 }
 
 
