@@ -56,6 +56,8 @@ TOTAL = COLUMN + "total"  # a part -> the totals row it adds to
 ANY_URI = ns.XSD + "anyURI"
 DOCUMENT_RE = re.compile(r"^[ \t]*#@ document[ \t]*$", re.M)
 REFERENCE_RE = re.compile(r"^[ \t]*#@ reference[ \t]*$", re.M)
+# GRAPH ?g { ?s ?p ... }: allowed only with ?p listed in a VALUES (the IRIs are then named in the file)
+VARIABLE_PREDICATE_RE = re.compile(r"GRAPH\s+\S+\s*\{\s*\S+\s+[?$](\w+)")
 STATEMENT_PREFIX = ns.ID + "statement/"
 MARKS_GRAPH = ns.ID + "graph/summaries/changing"  # the old parts, inside one update only
 # how parts add up; a `set` column holds one value per item in a part, and its total lists them
@@ -233,6 +235,9 @@ def load(path: Path) -> Summary:
     if not isinstance(totals, dict) or not totals:
         raise SummaryError(f"{path}: the header has no `totals` (column: how its parts add up, one of "
                            f"{', '.join(AGGREGATES)})")
+    if any(not re.search(rf"VALUES\s*\(?[^{{]*\?{m.group(1)}\b", text) for m in VARIABLE_PREDICATE_RE.finditer(text)):
+        raise SummaryError(f"{path}: a pattern with a variable as its predicate: name the predicates (or list "
+                           "them in a VALUES), so a write can tell whether it reaches the summary (read_predicates)")
     if not DOCUMENT_RE.search(text):
         raise SummaryError(f"{path}: no `#@ document` line: a document's parts could not be computed alone")
     try:
@@ -287,10 +292,22 @@ def _documents_of(store, statements: set[str]) -> set[str]:
     return {d.value for (d,) in rows if isinstance(d, ox.NamedNode)}
 
 
+@lru_cache(maxsize=1)
+def read_predicates() -> frozenset[str]:
+    """Every IRI the summary files name (their predicates among them), and rdf:type (written `a`): a
+    change to triples with none of these as predicate cannot change a summary."""
+    names = {m.group(1) for s in all_summaries() for m in re.finditer(r"<([^<>\s]+)>", s.expanded)}
+    return frozenset(names | {ns.RDF + "type"})
+
+
 def change_update(before_store, after_store, changed_quads) -> str:
     """For a write already applied to a scratch copy (`after_store`): the update to apply to that
     copy that brings its summaries up to date. The touched statements' documents are read before
     and after the write (a statement may have moved)."""
+    changed_quads = list(changed_quads)
+    ours, read = {ox.NamedNode(g) for g in graphs()}, read_predicates()
+    if not any(q.graph_name in ours or q.predicate.value in read for q in changed_quads):
+        return ""  # e.g. notes or outside data: nothing any summary reads (a full recompute took seconds)
     touched = statements_only(changed_quads)
     if touched is None:
         return rebuild_update()
