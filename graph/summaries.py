@@ -187,10 +187,19 @@ class Summary:
                     f"WHERE {{ {{ SELECT ?_total ({AGGREGATES[kind]}(?_value) AS ?_now) WHERE {{ "
                     f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total }} "
                     f"OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} FILTER(!BOUND(?_was) || ?_now {better} ?_was) }}")
-            elif kind == "set":  # the items of every part of each key the documents' old or new parts have
-                touched = (f"{{ SELECT DISTINCT ?_total WHERE {{ {{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total }} }} UNION "
-                           f"{{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total }} }} }} }}")
-                # (LATERAL: the parts of each touched key, not every part of the summary)
+            elif kind == "set":  # the items of every part of each key whose items the documents changed
+                # A key is changed when an old part had an item the part (the same key and partition)
+                # has no longer, or a new part has an item its old part had not, or the totals row has
+                # no value yet; otherwise its documents' items are the same and so is its total. Only
+                # changed keys read every part of theirs (LATERAL: per key, not every part of the
+                # summary): at 1M, 0.01-0.03 s per set column for a document ingested again, now 0.5 ms.
+                touched = (f"{{ SELECT DISTINCT ?_total WHERE {{ "
+                           f"{{ GRAPH {old} {{ ?_part <{TOTAL}> ?_total ; {prop} ?_item }} "
+                           f"FILTER NOT EXISTS {{ GRAPH {parts} {{ ?_part {prop} ?_item }} }} }} UNION "
+                           f"{{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_item }} "
+                           f"FILTER NOT EXISTS {{ GRAPH {old} {{ ?_part {prop} ?_item }} }} }} UNION "
+                           f"{{ GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total }} "
+                           f"FILTER NOT EXISTS {{ GRAPH {totals} {{ ?_total {prop} ?_any }} }} }} }} }}")
                 ops.append(
                     f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
                     f"WHERE {{ {touched} LATERAL {{ OPTIONAL {{ SELECT ?_total ({_aggregate(kind, '?_value')} AS ?_items) "
