@@ -1,9 +1,12 @@
 """`wsiskg ingest FILE`: an outcome document -> entries -> links -> validation -> store, atomically.
 
 Order of work, so that nothing is half-done: parse and build everything in memory; then, holding the
-store's write lock (graph/journal.py), link and validate the statements CHUNK_STATEMENTS at a time
-(pyshacl and rdflib hold one batch, not the whole document); score the document's statements against
-the corpus and against the adopted texts (its uptake, graph/uptake.py); stage the entry file; in one
+store's write lock (graph/journal.py), link the statements and validate them CHUNK_STATEMENTS at a time
+(pyshacl and rdflib hold one batch, not the whole document) in a forked process, while this one scores
+the document's statements against the corpus and against the adopted texts (its uptake,
+graph/uptake.py) and reads what the commit changes; wait for the validation (a violation stops the
+ingest here, before anything is written but the sentence-vector cache, which is keyed by text); stage
+the entry file; in one
 transaction (one SPARQL update, in ASCII text), replace the document's graph and its links graph,
 swap its pairs in the similarity graph and its links in the uptake graph, and recompute its parts of
 the summaries and the rows they add up to (graph/summaries.py); and only then move the
