@@ -123,3 +123,34 @@ def test_unreadable_documents_change_nothing(fresh_store, tmp_path):
         assert path.name in result.stderr and "Traceback" not in result.stderr
     assert export(fresh_store) == before
     assert not (fresh_store / "entries" / "scan.ttl").exists()
+
+
+def test_a_document_that_breaks_a_shape_changes_nothing_and_says_where(fresh_store, tmp_path):
+    """The shapes run in a forked process beside similarity and uptake (graph/ingest.py); a
+    violation found there still stops the ingest before anything is written, and names the shape's
+    message and the entry file's line, as when it ran in the ingest's own process."""
+    import pyoxigraph as ox
+    from wsiskg.graph.ingest import read_document, to_turtle
+    from wsiskg.graph.parse import parse_document
+    from wsiskg.graph.store import EmbeddedStore
+    from wsiskg.graph.validate import subject_line
+    process = f"{ID}process/wsis-forum"
+    with EmbeddedStore.open(fresh_store) as store:  # the reference data loses the process's type
+        store.update(f"DELETE WHERE {{ GRAPH ?g {{ <{process}> a <https://w3id.org/wsis-kg/ontology#Process> }} }}")
+    before = export(fresh_store)
+    document = FIXTURES / "reworded_session_440.txt"
+    shape = ox.Store()
+    shape.load(path=str(REPO / "shapes" / "sessions.ttl"), format=ox.RdfFormat.TURTLE)
+    message = next(iter(shape.quads_for_pattern(
+        ox.NamedNode("https://w3id.org/wsis-kg/shapes#Session-partOfProcess-class"),
+        ox.NamedNode("http://www.w3.org/ns/shacl#message"), None))).object.value
+    doc = parse_document(read_document(document), document.name)
+    session_line = subject_line(to_turtle(doc, "bad-session", document.name), f"{ID}session/bad-session")
+
+    result = wsiskg("ingest", document, "--slug", "bad-session", store=fresh_store)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "break 1 shape constraint(s); nothing was changed" in result.stderr
+    assert f"bad-session.ttl:{session_line}: Violation: {message}" in result.stderr
+    assert export(fresh_store) == before
+    assert not (fresh_store / "entries" / "bad-session.ttl").exists()
+    assert not list((fresh_store / "pending").glob("*")) if (fresh_store / "pending").exists() else True
