@@ -699,6 +699,10 @@ class CheckedUpdate:
     graphs: list[str] = field(default_factory=list)  # the named graphs it changes
     emptied: list[str] = field(default_factory=list)  # graphs it leaves with no triple
     total: int = 0  # quads in the store before it
+    # what follows from the change in the same commit (the clusters, the summaries' rows), counted apart
+    # from `added` and `removed`, which count the update's own quads
+    derived_added: int = 0
+    derived_removed: int = 0
 
 
 def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -> CheckedUpdate:
@@ -726,6 +730,7 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -
         raise UpdateRejected(str(exc)) from None
     after = set(scratch)
     added, removed = after - before, before - after
+    own_added, own_removed = added, removed  # the update's own change, before what follows from it
     derived = {ox.NamedNode(ns.links_graph("similarity")), ox.NamedNode(CLUSTERS_GRAPH)}
     if embedded and any(q.graph_name in derived for q in added | removed):
         # the clusters follow the similarity links in the same commit (graph/similarity.py)
@@ -776,7 +781,8 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None) -
     emptied = sorted(g.value for g in {q.graph_name for q in removed if isinstance(q.graph_name, ox.NamedNode)}
                      if next(scratch.quads_for_pattern(None, None, None, g), None) is None)
     commit = exact_change(scratch, added, removed) if embedded else None
-    return CheckedUpdate(report, len(added), len(removed), touches_meta, commit, graphs, emptied, len(before))
+    return CheckedUpdate(report, len(own_added), len(own_removed), touches_meta, commit, graphs, emptied, len(before),
+                         len(added - own_added), len(removed - own_removed))
 
 
 def exact_change(after, added: set, removed: set) -> str | None:

@@ -96,7 +96,8 @@ def update():
     outcome = _checked_write(text, "POST /update")
     if not outcome.report.conforms:
         return _report_422(outcome.report)
-    return _ok("update applied", added=outcome.added, removed=outcome.removed)
+    return _ok("update applied", added=outcome.added, removed=outcome.removed,
+               derived={"added": outcome.derived_added, "removed": outcome.derived_removed})
 
 
 def _target_graph() -> str:
