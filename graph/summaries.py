@@ -280,6 +280,10 @@ def graphs() -> set[str]:
     return {g for s in all_summaries() for g in (s.graph, s.parts_graph)}
 
 
+def _graph_nodes() -> set:
+    return {ox.NamedNode(g) for g in graphs()}
+
+
 def rebuild_update() -> str:
     """Every summary computed whole (a build, or a write that changes more than statements)."""
     return " ;\n".join(s.rebuild() for s in all_summaries())
@@ -293,7 +297,7 @@ def document_change_update(*documents: str) -> str:
 def statements_only(changed_quads) -> set[str] | None:
     """The statements a change touches, when it touches nothing but statements' own triples outside
     the summaries; None when it changes anything else (then every summary is recomputed)."""
-    ours = {ox.NamedNode(g) for g in graphs()}
+    ours = _graph_nodes()
     touched = set()
     for q in changed_quads:
         if q.graph_name in ours or not isinstance(q.subject, ox.NamedNode) \
@@ -322,7 +326,7 @@ def change_update(before_store, after_store, changed_quads) -> str:
     copy that brings its summaries up to date. The touched statements' documents are read before
     and after the write (a statement may have moved)."""
     changed_quads = list(changed_quads)
-    ours, read = {ox.NamedNode(g) for g in graphs()}, read_predicates()
+    ours, read = _graph_nodes(), read_predicates()
     if not any(q.graph_name in ours or q.predicate.value in read for q in changed_quads):
         return ""  # e.g. notes or outside data: nothing any summary reads (a full recompute took seconds)
     touched = statements_only(changed_quads)
