@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 from . import namespaces as ns
+from . import wire
 from .paths import fsync_dir
 from .sparqltext import analyse, tokens
 
@@ -60,6 +61,19 @@ class Result:
         """One column as plain strings (`value` of each term), unbound as None."""
         i = self.variables.index(variable)
         return [row[i].value if row[i] is not None else None for row in self.rows]
+
+    def __getstate__(self) -> dict:  # every answer crosses from a query worker: see graph/wire.py
+        table = wire.TermTable()
+        state = {**self.__dict__, "rows": wire.pack_rows(self.rows, table),
+                 "triples": wire.pack_rows([(t.subject, t.predicate, t.object) for t in self.triples], table)}
+        state["terms"] = table.terms
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        terms = wire.decode_terms(state.pop("terms"))
+        state["rows"] = wire.unpack_rows(state["rows"], terms)
+        state["triples"] = [ox.Triple(*parts) for parts in wire.unpack_rows(state["triples"], terms)]
+        self.__dict__.update(state)
 
 
 def read_result(raw, limit: int | None = None) -> Result:
