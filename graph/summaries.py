@@ -313,11 +313,15 @@ def _documents_of(store, statements: set[str]) -> set[str]:
     return {d.value for (d,) in rows if isinstance(d, ox.NamedNode)}
 
 
-@lru_cache(maxsize=1)
 def read_predicates() -> frozenset[str]:
     """Every IRI the summary files name (their predicates among them), and rdf:type (written `a`): a
     change to triples with none of these as predicate cannot change a summary."""
-    names = {m.group(1) for s in all_summaries() for m in re.finditer(r"<([^<>\s]+)>", s.expanded)}
+    return _names_in(all_summaries())  # keyed by the summaries: clearing all_summaries' cache is enough
+
+
+@lru_cache(maxsize=1)
+def _names_in(summaries: tuple[Summary, ...]) -> frozenset[str]:
+    names = {m.group(1) for s in summaries for m in re.finditer(r"<([^<>\s]+)>", s.expanded)}
     return frozenset(names | {ns.RDF + "type"})
 
 

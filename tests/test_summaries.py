@@ -201,3 +201,18 @@ def test_prefixes_are_written_out_for_an_update_operation():
     assert ox.Store().query(out).variables == [ox.Variable("s")]
     with pytest.raises(ValueError, match="unknown prefix dc"):
         expand_prefixes("SELECT * WHERE { ?s dc:title ?t }")
+
+
+def test_the_predicates_read_follow_the_summary_files(tmp_path, monkeypatch):
+    """What a change must touch to recompute a summary comes from the summary files themselves: a folder
+    with other files gives other predicates once `all_summaries` is read again (one cache to clear)."""
+    assert ns.WSIS + "voicedBy" in summaries.read_predicates()
+    (tmp_path / "only.rq").write_text(GOOD[0] + GOOD[1])
+    monkeypatch.setattr(summaries, "SUMMARIES_DIR", tmp_path)
+    summaries.all_summaries.cache_clear()
+    try:
+        assert summaries.read_predicates() == {"urn:b", "urn:d", ns.RDF + "type"}
+    finally:
+        monkeypatch.undo()
+        summaries.all_summaries.cache_clear()
+    assert ns.WSIS + "voicedBy" in summaries.read_predicates()
