@@ -337,3 +337,21 @@ def test_validate_html_form(server):
     reply = post(server.url + "/validate", form={"data": BAD, "syntax": "turtle"}, headers={"Accept": "text/html"})
     assert reply.status == 200 and reply.mimetype == "text/html"
     assert "Does not conform" in reply.text and "addressesActionLine" in reply.text
+
+
+def test_an_update_is_checked_beyond_one_querys_memory_cap(built_store, tmp_path):
+    """The check copies the whole store and diffs it: memory that grows with the store, not with the
+    update. Under one query's cap every /update at 1M triples was refused (503); here a cap far below
+    the seed store's copy shows the same."""
+    root = tmp_path / "store"
+    shutil.copytree(built_store, root, symlinks=True)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    srv = start_server(["--store", root, "serve", "--token-file", token_file, "--worker-memory", "64M", "--no-warm"])
+    try:
+        update = f"INSERT DATA {{ GRAPH <{ID}graph/test> {{ <{ID}test/capped> <http://www.w3.org/2004/02/skos/core#prefLabel> \"c\" }} }}"
+        reply = post(srv.url + "/update", data=update, headers={"Content-Type": "application/sparql-update", **auth()})
+        assert reply.status == 200, reply.text
+        assert ask(srv, f"ASK {{ <{ID}test/capped> ?p ?o }}") is True
+    finally:
+        srv.stop()
