@@ -367,6 +367,11 @@ class EmbeddedStore(Store):
                 copy.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         return EmbeddedStore(copy, self.path, read_only=True)
 
+    def replay(self, sparql: str) -> None:
+        """Apply a write already committed to the store this copy was made from, as `update` applied it
+        there (with its version bump): a read-only copy in memory kept current without copying it again."""
+        self._store.update(sparql + " ;\n" + version_bump_update(self))
+
     def copy_to_memory(self) -> ox.Store:
         """Every quad, in a new Oxigraph store in memory (one N-Quads dump): scratch space for work
         that must not touch this store, such as an update checked before it is applied."""

@@ -23,6 +23,12 @@ from .cache import ResultCache, bypass, result_size
 from .config import ServerConfig
 from .executor import Executor, Job, Lanes, WorkerSpec, current_key
 
+# Each job carries the recent commits, so a worker holding an older copy in memory applies them
+# rather than copying the whole store again (at 1M triples a copy took 86 s after a write). Bounded,
+# since every job carries them: a larger or older change makes the workers copy the store.
+CHANGES_KEPT = 4
+CHANGE_TEXT_MAX = 256 * 1024
+
 
 class Backend:
     def __init__(self, config: ServerConfig):
@@ -34,6 +40,7 @@ class Backend:
         self._cache: dict = {}
         self._cache_lock = threading.Lock()
         self.results = ResultCache(config.cache_mb * 2 ** 20 // 2, wait_limit=config.timeout + 5)
+        self.changes: tuple = ()  # recent commits (before key, after key, update), for workers' copies (Job.changes)
         self.warmer = None  # a cache.Warmer, when `serve` starts one
         if config.token:
             if config.remote:
@@ -107,7 +114,8 @@ class Backend:
         if limit is None and capped:
             limit = self.config.max_rows
         identity = self.key()
-        job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, identity)
+        job = Job(sparql, list(default_graphs or []), list(named_graphs or []), limit, bindings, identity,
+                  changes=self.changes)
         question = ResultCache.key(sparql, bindings, default_graphs, named_graphs, limit)
         if self.executor.known_slow(job):  # asked alone: waiting for another asker would hold an HTTP thread
             found = None if bypass.get() else self.results.entries.get(identity, question)
@@ -120,7 +128,7 @@ class Backend:
     def validate(self, data: bytes, data_format: str, merge_graph: str | None = None):
         """Check posted RDF against the shapes, with what it points to from the store (in the pool:
         a big upload cannot hold an HTTP thread past the deadline). Returns a `Validated`."""
-        job = Job(key=self.key(), op="validate", data=data, data_format=data_format, merge_graph=merge_graph,
+        job = Job(key=self.key(), changes=self.changes, op="validate", data=data, data_format=data_format, merge_graph=merge_graph,
                   limit=None)
         return self.executor.run(job)
 
@@ -158,6 +166,7 @@ class Backend:
                     self.writer = EmbeddedStore.open(root)
                     self.version = self.writer.version()
                     self._snapshot()
+                    self.changes = ()
                     with self._cache_lock:
                         self._cache.clear()
                 journal.recover(root, self.writer.version())
@@ -168,7 +177,7 @@ class Backend:
         `CheckedUpdate`; it may raise), and commit exactly the change that was checked if it says
         yes, recording it in the journal so rebuilds keep it. Returns the `CheckedUpdate`."""
         with self._writing(f"a server write ({route})"):
-            checked = self.executor.run(Job(sparql, key=self.key(), op="check-update", limit=None))
+            checked = self.executor.run(Job(sparql, key=self.key(), changes=self.changes, op="check-update", limit=None))
             if judge(checked):
                 self._commit(checked, sparql, route)
             return checked
@@ -188,6 +197,10 @@ class Backend:
         landing.put(journal.journal_path(root, version),
                     journal.journal_text(checked.commit, version, route, checked.graphs, checked.added, checked.removed))
         landing.stage()
+        # the workers' copies may take this same change instead of copying the store again, if nothing
+        # else changed it since they were made (a recovered journal, another writer) and the text is
+        # exact there too (INSERT DATA with blank nodes would make new ones)
+        before = self.key() if version == self.version + 1 else None
         try:
             self.writer.update(checked.commit)
         except BaseException:
@@ -195,6 +208,10 @@ class Backend:
             raise
         landing.land()
         self._after_write()
+        if before is not None and "_:" not in checked.commit and len(checked.commit) <= CHANGE_TEXT_MAX:
+            self.changes = (*self.changes, (before, self.key(), checked.commit))[-CHANGES_KEPT:]
+        else:
+            self.changes = ()
 
     def _after_write(self) -> None:
         self.writes += 1

@@ -120,6 +120,7 @@ class Job:
     data: bytes = b""  # validate: the RDF posted
     data_format: str = "turtle"  # validate: turtle | nt | json-ld | xml
     merge_graph: str | None = None  # validate: also take this stored graph's triples as part of the data
+    changes: tuple = ()  # recent commits as (key before, key after, update): see _WorkerState.catch_up
 
 
 @dataclass
@@ -161,6 +162,27 @@ class _WorkerState:
             self.store = disk
         self.in_memory = use_memory
         self.key = key
+
+    def catch_up(self, key, changes) -> bool:
+        """Bring an in-memory copy to `key` by applying the commits that lead there, as the writer applied
+        them (each with its version bump). False when they do not lead there: the caller copies the store."""
+        if not self.in_memory or self.store is None or self.spec.endpoint:
+            return False
+        steps, at = [], self.key
+        following = {before: (after, text) for before, after, text in changes}
+        while at != key:
+            if at not in following or len(steps) > len(changes):
+                return False
+            at, text = following[at]
+            steps.append(text)
+        try:
+            for text in steps:
+                self.store.replay(text)
+        except Exception:  # e.g. the memory cap: copy the store instead (open() replaces this copy)
+            self.key = None
+            return False
+        self.key = key
+        return True
 
     def _open_disk(self, key):
         """The database the key names (a snapshot, or the folder `current` pointed to), read-only."""
@@ -303,10 +325,13 @@ def worker_main(conn, spec: WorkerSpec) -> None:
         try:
             if job.key != state.key and not spec.endpoint:  # new data: reload first (the copy needs room)
                 conn.send(("loading", None))  # the reload is the server's work: the client's clock waits
-                limit_memory(None)
-                state.open(job.key)
-                limit_memory(budget)
-                conn.send(("loaded", None))  # the time-slice counts the query, not the reload
+                caught_up = state.catch_up(job.key, job.changes)
+                if not caught_up:
+                    limit_memory(None)
+                    state.open(job.key)
+                    limit_memory(budget)
+                # the time-slice counts the query, not the reload
+                conn.send(("loaded", "caught up" if caught_up else "copied"))
             if job.op == "check-update":
                 # a token holder's write is checked on a scratch copy of the whole store, diffed as sets of
                 # quads: that grows with the store (about 7 GB at 1M triples with the summaries), not with
@@ -434,6 +459,7 @@ class Executor:
         self.memory_mb: int | None = None  # the per-worker budget the workers report
         self.refused = 0  # slow queries refused for want of room (for /health)
         self.preempted = 0  # queries stopped at the time-slice for want of room
+        self.reloads = {"caught up": 0, "copied": 0}  # how workers took new data: commits applied, or a new copy
         self._closed = False
         for _ in range(self.size):
             self._start_async()
@@ -665,6 +691,9 @@ class Executor:
                     slice_ends = deadline
                     continue
                 if message[0] == "loaded":  # reloaded: the query's time-slice and deadline start now
+                    if message[1] in self.reloads:
+                        with self._lock:
+                            self.reloads[message[1]] += 1
                     started = time.monotonic()
                     deadline = started + limit
                     slice_ends = started + self.lanes.slow_after
@@ -715,7 +744,7 @@ class Executor:
         with self._lock:
             return {"workers": self.size, "ready": len(self._ready), "reserved_for_quick": self.reserve,
                     "slow_running": self._slow_running, "slow_refused": self.refused, "preempted": self.preempted,
-                    "slow_shapes": len(self._slow_shapes), "memory_mb": self.memory_mb}
+                    "slow_shapes": len(self._slow_shapes), "memory_mb": self.memory_mb, "reloads": dict(self.reloads)}
 
     def close(self) -> None:
         self._closed = True
