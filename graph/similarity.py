@@ -371,27 +371,33 @@ def document_pairs_change(store, document: str, pairs: list[Pair]) -> tuple[str,
     inserting `pairs`, but a triple that stays is neither deleted nor written again. Oxigraph checks
     every quad it touches in its indexes (at 1M quads the 1,083 pairs of one document, 9,747 triples:
     removal 0.29 s, insertion 0.28 s, even of triples already there), so a document ingested again
-    writes only what changed. Reads the store as it is before the change (run it first)."""
+    writes only what changed. Reads the store as it is before the change (run it first).
+
+    Both sides are compared as N-Triples lines written by Oxigraph (the stored ones by the store's
+    CONSTRUCT, the new ones parsed and written again), the score by its value ("0.420" is read back as
+    "0.42"). A triple written two ways would be deleted and inserted again: the same end state."""
     graph, sim, rdf = ns.links_graph("similarity"), ns.WSIS + "similarTo", ns.RDF
     statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
-    old = store.query(
-        f"SELECT ?s ?p ?o WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?o }} BIND(?statement AS ?s) "
+    old = store.construct_ntriples(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?o }} BIND(?statement AS ?s) "
         f"BIND(<{sim}> AS ?p) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{sim}> ?statement }} "
         f"BIND(<{sim}> AS ?p) BIND(?statement AS ?o) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}subject> "
         f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}object> "
-        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}").rows
-    score = ox.NamedNode(ns.WSIS + "score")
+        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}")
+    score = f"<{ns.WSIS}score>"
 
-    def key(s, p, o):  # a triple as the store compares it: the score by its value ("0.420" is read back as "0.42")
-        return (s, p, Decimal(o.value)) if p == score else (s, p, o)
-    old_triples = {key(*row): row for row in old}
+    def key(line: str):  # a triple as the store compares it (an N-Triples subject and predicate hold no space)
+        subject, predicate, value = line.split(" ", 2)
+        return (subject, Decimal(value[1:value.index('"', 1)])) if predicate == score else line
+    old_lines = {key(line): line for line in old.decode("utf-8").splitlines() if line}
     body = similarity_ntriples(pairs)
-    new_triples = {key(t.subject, t.predicate, t.object): t
-                   for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)} if body else {}
-    gone = [ox.Triple(*row) for k, row in old_triples.items() if k not in new_triples]
-    added = [t for k, t in new_triples.items() if k not in old_triples]
-    return tuple(f"{verb} DATA {{ GRAPH <{graph}> {{\n{ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode()}}} }}"
-                 if triples else "" for verb, triples in (("DELETE", gone), ("INSERT", added)))
+    new_lines = {key(line): line for line in ox.serialize(ox.parse(body, format=ox.RdfFormat.N_TRIPLES),
+                                                          format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines()
+                 if line} if body else {}
+    gone = [line for k, line in old_lines.items() if k not in new_lines]
+    added = [line for k, line in new_lines.items() if k not in old_lines]
+    return tuple(f"{verb} DATA {{ GRAPH <{graph}> {{\n" + "\n".join(lines) + "\n} }" if lines else ""
+                 for verb, lines in (("DELETE", gone), ("INSERT", added)))
 
 
 def all_pairs(items: list[tuple[str, str, str]], store_root=None, threshold: float | None = None,
