@@ -22,7 +22,9 @@ the document times its look-alikes. Uptake is computed for the document's statem
 mean cosine of every statement as in a build (their vectors come from the cache). Pairs between two
 other documents stay as they were, scored with the idf of their time; `wsiskg build` recomputes
 them all. The corpus comes from the similarity index (graph/simindex.py), which is written back
-after the commit; when it is missing or stale the corpus is read from the store instead. With an
+after the commit; when it is missing or stale the corpus is read from the store instead. So are the
+reference reads (the linker's labels, the uptake's paragraphs): kept per version by simindex, carried
+to the committed version by the ingest, which changes none of them. With an
 embedding model (graph/embed.py) the index holds vectors, and only the document's new texts are
 embedded; `threshold` (default: the model's, or TF-IDF's) is the lowest score of a stored pair.
 """
