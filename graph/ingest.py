@@ -22,7 +22,9 @@ the document times its look-alikes. Uptake is computed for the document's statem
 mean cosine of every statement as in a build (their vectors come from the cache). Pairs between two
 other documents stay as they were, scored with the idf of their time; `wsiskg build` recomputes
 them all. The corpus comes from the similarity index (graph/simindex.py), which is written back
-after the commit; when it is missing or stale the corpus is read from the store instead. With an
+after the commit; when it is missing or stale the corpus is read from the store instead. So are the
+reference reads (the linker's labels, the uptake's paragraphs): kept per version by simindex, carried
+to the committed version by the ingest, which changes none of them. With an
 embedding model (graph/embed.py) the index holds vectors, and only the document's new texts are
 embedded; `threshold` (default: the model's, or TF-IDF's) is the lowest score of a stored pair.
 """
@@ -39,7 +41,7 @@ from rdflib import Graph, URIRef
 from . import journal
 from . import namespaces as ns
 from . import embed, simindex, summaries, uptake
-from .linker import Linker, links_ntriples
+from .linker import Linker, links_ntriples, reference_rows
 from .parse import ParseError, ParsedDocument, parse_document
 from .paths import FileProblem, read_user_file, user_entries_dir
 from .similarity import Corpus, clusters_change_update, document_pairs_change, document_statements
@@ -290,7 +292,10 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
     try:
         journal.recover(store_root, store.version())
         tick("link")
-        linker = Linker.from_store(store)
+        reference = simindex.load_reference(store_root, database, store.version()) if database else None
+        if reference is None:  # missing, or stale (another database, or a write since): read the store
+            reference = {"linker": reference_rows(store), "uptake": uptake.reference_rows(store)}
+        linker = Linker(*reference["linker"])
         tick("validate")
         entry_data, link_data, links, validation = _link_and_validate(path, slug, triples, turtle, linker, store)
         del triples
@@ -302,7 +307,8 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
         tick("uptake")
         model = embed.load_model()
         sums = simindex.load_uptake_sums(store_root, database, store.version(), model.name) if database and model else None
-        scored = uptake.for_document(store, doc_iri, [(s, t) for s, t, _ in mine], links, model, sums)
+        scored = uptake.for_document(store, doc_iri, [(s, t) for s, t, _ in mine], links, model, sums,
+                                     reference["uptake"])
         taken_up = uptake.found_links(scored)
 
         tick("clusters")
@@ -336,6 +342,8 @@ def _ingest_locked(path, store_root, slug, doc, turtle, triples, tick, threshold
             tick("similarity index: write")
             try:
                 index(store.version())
+                # the ingest changed none of what the reference reads read: they hold for this version too
+                simindex.save_reference(reference, store_root, database, store.version())
                 if scored.point_sum is not None:
                     sums = sums or uptake.document_point_sums(store, model)  # (the store has the document now)
                     simindex.save_uptake_sums(sums.with_document(doc_iri, scored.point_sum, len(mine)), store_root,

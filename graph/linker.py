@@ -98,6 +98,20 @@ SELECT ?kind ?target ?phrase WHERE {
   ?target ?p ?phrase .
 }"""
 
+def reference_rows(store) -> tuple[list, list, list]:
+    """What a Linker is made of, read from the store: (phrases, suggestions, rules), plain strings and
+    numbers (an ingest keeps them beside the store per version: graph/simindex.py's reference file)."""
+    classes = " ".join(f"<{c}>" for c in TARGET_KINDS)
+    phrases = []
+    for target, klass, kind, label in store.query(LABELS_QUERY % classes).rows:
+        predicate, kinds = TARGET_KINDS[klass.value]
+        if kind.value in kinds:
+            phrases.append((label.value, predicate, target.value, LABEL_WEIGHTS[kind.value], kind.value))
+    suggestions = [(t.value, p.value, o.value) for t, p, o in store.query(SUGGESTIONS_QUERY).rows]
+    rules = [(k.value, t.value, p.value) for k, t, p in store.query(RULES_QUERY).rows]
+    return phrases, suggestions, rules
+
+
 NOTATION_RE = re.compile(r"\b(?:Action\s+Lines?\s+)?C(1[01]|[1-9])\b")
 
 
@@ -150,15 +164,7 @@ class Linker:
 
     @classmethod
     def from_store(cls, store) -> "Linker":
-        classes = " ".join(f"<{c}>" for c in TARGET_KINDS)
-        phrases = []
-        for target, klass, kind, label in store.query(LABELS_QUERY % classes).rows:
-            predicate, kinds = TARGET_KINDS[klass.value]
-            if kind.value in kinds:
-                phrases.append((label.value, predicate, target.value, LABEL_WEIGHTS[kind.value], kind.value))
-        suggestions = [(t.value, p.value, o.value) for t, p, o in store.query(SUGGESTIONS_QUERY).rows]
-        rules = [(k.value, t.value, p.value) for k, t, p in store.query(RULES_QUERY).rows]
-        return cls(phrases, suggestions, rules)
+        return cls(*reference_rows(store))
 
     def matches(self, text: str) -> dict[tuple[str, str], list[tuple[float, str, str]]]:
         """(predicate, target) -> [(weight, method, phrase)]."""

@@ -310,6 +310,11 @@ class EmbeddedStore(Store):
             raise QuerySyntaxError(str(exc)) from None
         return read_result(raw, limit)
 
+    def construct_ntriples(self, sparql: str) -> bytes:
+        """A CONSTRUCT's triples (over the union of the graphs) as N-Triples, written by Oxigraph: no
+        Python term per value (9,747 triples at 1M: 0.11 s, against 0.2 s as rows compared in Python)."""
+        return self._store.query(sparql, use_default_graph_as_union=True).serialize(format=ox.RdfFormat.N_TRIPLES)
+
     def quad_count(self) -> int:
         return len(self._store)
 

@@ -253,19 +253,33 @@ def _names(store) -> dict[str, tuple[set, set]]:
     return names
 
 
+def reference_rows(store) -> dict:
+    """What for_document reads of the adopted texts, the same for every document: the target
+    paragraphs (IRI, text), their links (paragraph, kind, target) and the entities' names, as plain
+    strings (an ingest keeps them beside the store per version: graph/simindex.py's reference file)."""
+    paragraphs = sorted((p.value, t.value) for p, t in store.query(PARAGRAPHS_QUERY).rows)
+    links = [(s.value, p.value.rsplit("#", 1)[1], o.value)
+             for s, p, o in (store.query(PARAGRAPH_LINKS_QUERY % " ".join(f"<{p}>" for p, _ in paragraphs)).rows
+                             if paragraphs else ())]
+    # names in the query's order, which decides an acronym two entities share (_expander)
+    names = {e: (sorted(preferred), sorted(others)) for e, (preferred, others) in _names(store).items()}
+    return {"paragraphs": paragraphs, "links": links, "names": names}
+
+
 def for_document(store, document: str, statements: list[tuple[str, str]], links, model="",
-                 sums: "PointSums | None" = None) -> Uptake:
+                 sums: "PointSums | None" = None, reference: dict | None = None) -> Uptake:
     """The uptake of one document's statements ((IRI, text), before they are stored) with the links
     its linker found, scored as a build would score them (the same paragraphs, names and mean).
     sums: every document's point-vector sums as kept beside the store (simindex.load_uptake_sums); without them
-    they are computed from every statement in the store (slower, same result)."""
+    they are computed from every statement in the store (slower, same result).
+    reference: reference_rows(store), read here when not given."""
     from .embed import load_model
     model = load_model() if model == "" else model
-    paragraphs = sorted((p.value, t.value) for p, t in store.query(PARAGRAPHS_QUERY).rows)
+    reference = reference if reference is not None else reference_rows(store)
+    paragraphs = [tuple(p) for p in reference["paragraphs"]]
     found: dict[str, set] = {}
-    for s, p, o in (store.query(PARAGRAPH_LINKS_QUERY % " ".join(f"<{p}>" for p, _ in paragraphs)).rows
-                    if paragraphs else ()):
-        found.setdefault(s.value, set()).add((p.value.rsplit("#", 1)[1], o.value))
+    for s, kind, o in reference["links"]:
+        found.setdefault(s, set()).add((kind, o))
     kinds = {ns.WSIS + k for k in LINK_KINDS}
     mine = [link for link in links if link.predicate in kinds]
     targets = sorted({link.target for link in mine})
@@ -274,7 +288,7 @@ def for_document(store, document: str, statements: list[tuple[str, str]], links,
     for link in mine:
         if link.target not in umbrellas:
             found.setdefault(link.subject, set()).add((link.predicate.rsplit("#", 1)[1], link.target))
-    names = _names(store)
+    names = {e: (set(preferred), set(others)) for e, (preferred, others) in reference["names"].items()}
     others = None
     if model is not None:
         sums = sums if sums is not None else document_point_sums(store, model, names)

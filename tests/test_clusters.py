@@ -83,3 +83,29 @@ def test_an_update_through_the_server_rewrites_the_clusters(fresh_store):
         {s for s, f in before.items() if f in (a, b)}
     with EmbeddedStore.open(fresh_store, read_only=True) as store:  # written where the graph says
         assert store.query(f"ASK {{ GRAPH <{CLUSTERS_GRAPH}> {{ <{b}> ?p ?o }} }}").boolean
+
+
+def test_the_touched_clusters_read_whole_or_looked_up_are_the_same(built_store, monkeypatch):
+    """An ingest reads the clusters it touches either by reading the clusters and similarity graphs
+    whole (when they are small beside the statements touched) or by looking each statement up."""
+    from wsiskg.graph import similarity
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        first_of = clusters(stored_pairs(store))
+        sizes: dict[str, int] = {}
+        for first in first_of.values():
+            sizes[first] = sizes.get(first, 0) + 1
+        big, small = sorted(sizes, key=lambda f: (-sizes[f], f))[0], sorted(sizes, key=lambda f: (sizes[f], f))[0]
+        lonely = next(s.value for (s,) in store.query(f"SELECT ?s WHERE {{ ?s <{ns.WSIS}text> ?t ; "
+                                                      f"<{ns.PROV}wasDerivedFrom> ?d }}").rows if s.value not in first_of)
+        touched = {big, next(s for s, f in first_of.items() if f == small and s != small), lonely}
+        answers = {}
+        for per_lookup in (0, 10 ** 6):  # every graph too large to read whole; every one small enough
+            monkeypatch.setattr(similarity, "SCAN_PER_LOOKUP", per_lookup)
+            rows, before = similarity._touched_clusters(store, touched)
+            answers[per_lookup] = (sorted(set(rows)), before)
+        pairs = stored_pairs(store)
+    assert answers[0] == answers[10 ** 6]
+    rows, before = answers[0]
+    expected = {s: f for s, f in first_of.items() if f in (big, small)}
+    assert before == expected and {a for a, _ in rows} == set(expected)
+    assert sum(1 for a, b in rows if b is not None) == 2 * sum(1 for a, b in pairs if a in expected)
