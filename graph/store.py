@@ -372,6 +372,12 @@ class EmbeddedStore(Store):
                 copy.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         return EmbeddedStore(copy, self.path, read_only=True)
 
+    @property
+    def engine(self) -> ox.Store:
+        """The pyoxigraph store underneath, for work that changes a copy and puts it back itself
+        (graph/validate.py's in-place check); it bypasses `read_only`."""
+        return self._store
+
     def replay(self, sparql: str) -> None:
         """Apply a write already committed to the store this copy was made from, as `update` applied it
         there (with its version bump): a read-only copy in memory kept current without copying it again."""

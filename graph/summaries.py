@@ -207,11 +207,13 @@ class Summary:
                     f"WHERE {{ {touched} LATERAL {{ OPTIONAL {{ SELECT ?_total ({_aggregate(kind, '?_value')} AS ?_items) "
                     f"WHERE {{ GRAPH {parts} {{ ?_other <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total }} }} "
                     f'OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} BIND(COALESCE(?_items, "") AS ?_now) }}')
-            else:  # same: every part of a key has it; a new row takes it from its new part
+            else:  # same: every part of a key has it, so the documents' new parts give it. Not only to new
+                # rows: a statement moved to another document keeps its row, with that document's file
                 ops.append(
-                    f"INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_value }} }} WHERE {{ "
-                    f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} "
-                    f"FILTER NOT EXISTS {{ GRAPH {totals} {{ ?_total {prop} ?_any }} }} }}")
+                    f"DELETE {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} INSERT {{ GRAPH {totals} {{ ?_total {prop} ?_now }} }} "
+                    f"WHERE {{ {{ SELECT ?_total (SAMPLE(?_value) AS ?_now) WHERE {{ "
+                    f"GRAPH {parts} {{ {of_documents} ; <{TOTAL}> ?_total ; {prop} ?_value }} }} GROUP BY ?_total }} "
+                    f"OPTIONAL {{ GRAPH {totals} {{ ?_total {prop} ?_was }} }} }}")
         keys = " ; ".join([f"?_total a <{ROW_CLASS}>"] + [f"<{COLUMN}{k}> ?{k}" for k in self.keys])
         ops += [
             # a new row's keys; a row no part adds to any more goes
@@ -325,10 +327,11 @@ def _names_in(summaries: tuple[Summary, ...]) -> frozenset[str]:
     return frozenset(names | {ns.RDF + "type"})
 
 
-def change_update(before_store, after_store, changed_quads) -> str:
+def change_update(after_store, changed_quads) -> str:
     """For a write already applied to a scratch copy (`after_store`): the update to apply to that
-    copy that brings its summaries up to date. The touched statements' documents are read before
-    and after the write (a statement may have moved)."""
+    copy that brings its summaries up to date. The touched statements' documents before and after the
+    write (a statement may have moved): those the copy holds, and those of the wasDerivedFrom triples
+    the write removed (every document a statement had before either remains or was removed)."""
     changed_quads = list(changed_quads)
     ours, read = _graph_nodes(), read_predicates()
     if not any(q.graph_name in ours or q.predicate.value in read for q in changed_quads):
@@ -338,4 +341,7 @@ def change_update(before_store, after_store, changed_quads) -> str:
         return rebuild_update()
     if not touched:
         return ""
-    return document_change_update(*(_documents_of(before_store, touched) | _documents_of(after_store, touched)))
+    derived_from = ns.PROV + "wasDerivedFrom"
+    removed_from = {q.object.value for q in changed_quads
+                    if q.predicate.value == derived_from and isinstance(q.object, ox.NamedNode)}
+    return document_change_update(*(_documents_of(after_store, touched) | removed_from))

@@ -163,6 +163,10 @@ class _WorkerState:
         self.in_memory = use_memory
         self.key = key
 
+    def forget_copy(self) -> None:
+        """This copy no longer matches its key (a check could not put it back): the next job copies the store."""
+        self.key = None
+
     def catch_up(self, key, changes) -> bool:
         """Bring an in-memory copy to `key` by applying the commits that lead there, as the writer applied
         them (each with its version bump). False when they do not lead there: the caller copies the store."""
@@ -205,7 +209,9 @@ class _WorkerState:
             # copying the store for the check is the server's work, not the update's: like a reload,
             # it is told to the pool, which starts the update's deadline after it
             self.tell("loading")
-            return check_update(job.sparql, self.store, copied=lambda: self.tell("loaded"))
+            # in memory, the update is checked on this copy and put back: no second copy of the store
+            return check_update(job.sparql, self.store, copied=lambda: self.tell("loaded"),
+                                in_place=self.forget_copy if self.in_memory else None)
         return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
 

@@ -146,12 +146,12 @@ def test_a_change_to_what_no_summary_reads_recomputes_nothing(built_store):
     with EmbeddedStore.open(built_store, read_only=True) as store:
         note = ox.Quad(ox.NamedNode(ns.ID + "test/x"), ox.NamedNode(ns.SKOS + "note"), ox.Literal("ok"),
                        ox.NamedNode(ns.ID + "graph/test"))
-        assert summaries.change_update(store, store, [note]) == ""
+        assert summaries.change_update(store, [note]) == ""
         voice = ox.Quad(ox.NamedNode(ns.ID + "test/x"), ox.NamedNode(ns.WSIS + "voicedBy"), ox.NamedNode(ns.ID + "org/itu"),
                         ox.NamedNode(ns.ID + "graph/test"))
-        assert summaries.change_update(store, store, [note, voice]) == summaries.rebuild_update()
+        assert summaries.change_update(store, [note, voice]) == summaries.rebuild_update()
         typed = ox.Quad(note.subject, ox.NamedNode(ns.RDF + "type"), ox.NamedNode(ns.WSIS + "UNEntity"), note.graph_name)
-        assert summaries.change_update(store, store, [typed]) == summaries.rebuild_update()
+        assert summaries.change_update(store, [typed]) == summaries.rebuild_update()
 
 
 def test_which_changes_are_statements_only():
@@ -216,3 +216,18 @@ def test_the_predicates_read_follow_the_summary_files(tmp_path, monkeypatch):
         monkeypatch.undo()
         summaries.all_summaries.cache_clear()
     assert ns.WSIS + "voicedBy" in summaries.read_predicates()
+
+
+def test_an_update_moving_a_statement_to_another_document_recomputes_both(fresh_store):
+    """Both documents' rows change: the one the statement leaves is found from the removed triple (the
+    check runs on the worker's own copy, so the store before the write is not there to read)."""
+    before = assert_fresh(fresh_store)
+    statement, graph, _ = _voiced_statement(fresh_store)
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        (old,), = store.query(f"SELECT ?d WHERE {{ <{statement}> <{ns.PROV}wasDerivedFrom> ?d }}").rows
+        (new,), = store.query(f"SELECT ?d WHERE {{ ?d a <{ns.WSIS}SourceDocument> FILTER(?d != {old}) }} "
+                              "ORDER BY ?d LIMIT 1").rows
+    _post_update(fresh_store, f"DELETE DATA {{ GRAPH <{graph}> {{ <{statement}> <{ns.PROV}wasDerivedFrom> {old} }} }} ;\n"
+                              f"INSERT DATA {{ GRAPH <{graph}> {{ <{statement}> <{ns.PROV}wasDerivedFrom> {new} }} }}")
+    after = assert_fresh(fresh_store)
+    assert after != before
