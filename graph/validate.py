@@ -715,8 +715,8 @@ def check_update(sparql: str, store, copied: Callable[[], None] | None = None,
     templates) is checked, with the stored descriptions of those subjects.
 
     `in_place` (an embedded store held in memory, such as a query worker's copy): the update is applied
-    to `store` itself and undone from its diff afterwards, so no second copy of the store is made (at
-    1M triples the copy took 70 s and 1.7 GB); `in_place` is called when the store could not be put back
+    to `store` itself and undone from its diff afterwards, so no second copy of the store is made (1.7 GB
+    at 1M triples); `in_place` is called when the store could not be put back
     exactly (an error midway, blank nodes), and must then be dropped.
     """
     from .store import EmbeddedStore

@@ -339,8 +339,8 @@ def worker_main(conn, spec: WorkerSpec) -> None:
                 # the time-slice counts the query, not the reload
                 conn.send(("loaded", "caught up" if caught_up else "copied"))
             if job.op == "check-update":
-                # a token holder's write is checked on a scratch copy of the whole store, diffed as sets of
-                # quads: that grows with the store (about 7 GB at 1M triples with the summaries), not with
+                # a token holder's write is checked against the whole store (its copy, or a scratch copy), diffed as sets of
+                # quads: that grows with the store (5-7 GB at 1M triples with the summaries), not with
                 # the update, so one query's cap does not apply (it refused every /update at 1M: 503)
                 limit_memory(None)
             try:
