@@ -239,6 +239,7 @@ SLOW = {
     "test_summaries.py::test_ingest_again_and_remove_recompute_the_rows_they_reach",
     "test_summaries.py::test_an_update_to_statements_recomputes_the_rows_it_reaches",
     "test_summaries.py::test_an_update_to_reference_data_recomputes_every_summary",
+    "test_summaries.py::test_an_update_moving_a_statement_to_another_document_recomputes_both",
     "test_ingest_reference.py::test_an_ingest_keeps_the_reference_reads_for_its_version_and_they_equal_the_store",
     "test_ingest_reference.py::test_a_label_changed_by_update_reaches_the_next_ingest",
     "test_ingest_reference.py::test_killed_ingests_leave_reference_reads_unused_or_right",
