@@ -85,10 +85,13 @@ def test_copy_to_memory_and_backup_hold_every_quad(tmp_path):
     assert len(copy) == 4 and _canonical(copy) == _canonical(engine)
     copy.update("DELETE DATA { GRAPH <http://example.org/g1> { <http://example.org/a> <http://example.org/p> \"x\"@en } }")
     assert len(engine) == 4  # the copy is scratch space: the store is untouched
+    expected = _canonical(engine)
     store.backup(tmp_path / "backup")
     store.close()
     reopened = ox.Store.read_only(str(tmp_path / "backup"))
-    assert _canonical(reopened) == _canonical(ox.Store.read_only(str(tmp_path / "db")))
+    # (compared with what the store held, not with a read-only reopening of its folder while this process
+    # still holds it read-write: undefined in Oxigraph, and the fast lane failed here now and then)
+    assert _canonical(reopened) == expected
 
 
 def test_serve_options_are_the_settings_declared_in_server_config():
