@@ -742,18 +742,21 @@ def _undo(scratch: ox.Store, change: list) -> bool:
     added, removed = change[0]
     if any(isinstance(t, ox.BlankNode) for q in added | removed for t in (q.subject, q.object)):
         return False
-    def block(quads):
-        return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                         if isinstance(q.graph_name, ox.NamedNode) else f"{q.subject} {q.predicate} {q.object} ."
-                         for q in quads)
-    parts = ([f"DELETE DATA {{\n{block(added)}\n}}"] if added else []) + \
-            ([f"INSERT DATA {{\n{block(removed)}\n}}"] if removed else [])
+    parts = ([f"DELETE DATA {{\n{_data_block(added)}\n}}"] if added else []) + \
+            ([f"INSERT DATA {{\n{_data_block(removed)}\n}}"] if removed else [])
     try:
         if parts:
             scratch.update(" ;\n".join(parts))
     except Exception:
         return False
     return True
+
+
+def _data_block(quads) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA (default-graph triples outside GRAPH)."""
+    return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+                     if isinstance(q.graph_name, ox.NamedNode) else f"{q.subject} {q.predicate} {q.object} ."
+                     for q in quads)
 
 
 def _check_on(sparql, store, scratch, before, copied, change: list) -> CheckedUpdate:
@@ -842,10 +845,6 @@ def exact_change(after, added: set, removed: set) -> str | None:
     def has_blank(q):
         return isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)
 
-    def block(quads):
-        return "\n".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-                         if isinstance(q.graph_name, ox.NamedNode) else
-                         f"{q.subject} {q.predicate} {q.object} ." for q in quads)
     whole = {q.graph_name for q in removed if has_blank(q)}
     parts = [f"DROP SILENT GRAPH {g}" if isinstance(g, ox.NamedNode) else "DROP SILENT DEFAULT" for g in whole]
     deleted = [q for q in removed if q.graph_name not in whole]
@@ -853,7 +852,7 @@ def exact_change(after, added: set, removed: set) -> str | None:
     for g in whole:
         inserted += list(after.quads_for_pattern(None, None, None, g))
     if deleted:
-        parts.append("DELETE DATA {\n" + block(deleted) + "\n}")
+        parts.append("DELETE DATA {\n" + _data_block(deleted) + "\n}")
     if inserted:
-        parts.append("INSERT DATA {\n" + block(inserted) + "\n}")
+        parts.append("INSERT DATA {\n" + _data_block(inserted) + "\n}")
     return " ;\n".join(parts) if parts else None

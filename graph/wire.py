@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from . import namespaces as ns
+
 IRI, BLANK, PLAIN, TAGGED, TYPED, TRIPLE = range(6)
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+XSD_STRING = ns.XSD + "string"
 UNBOUND = -1
 DIRECTIONS = {str(d): d for d in (ox.BaseDirection.LTR, ox.BaseDirection.RTL)}
 
