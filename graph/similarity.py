@@ -375,15 +375,22 @@ def document_pairs_change(store, document: str, pairs: list[Pair]) -> tuple[str,
 
     Both sides are compared as N-Triples lines written by Oxigraph (the stored ones by the store's
     CONSTRUCT, the new ones parsed and written again), the score by its value ("0.420" is read back as
-    "0.42"). A triple written two ways would be deleted and inserted again: the same end state."""
+    "0.42"). A triple written two ways would be deleted and inserted again: the same end state.
+
+    The document's statements are read first and bound by a VALUES: with their pattern inside each
+    branch Oxigraph read the 9,747 triples at 1M in 0.19 s, with the statements bound in 0.07 s."""
     graph, sim, rdf = ns.links_graph("similarity"), ns.WSIS + "similarTo", ns.RDF
-    statements = f"GRAPH ?g {{ ?statement <{ns.PROV}wasDerivedFrom> <{document}> }}"
-    old = store.construct_ntriples(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?o }} BIND(?statement AS ?s) "
-        f"BIND(<{sim}> AS ?p) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{sim}> ?statement }} "
-        f"BIND(<{sim}> AS ?p) BIND(?statement AS ?o) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}subject> "
-        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}object> "
-        f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}")
+    mine = document_statements(store, document)
+    if not mine:
+        old = b""
+    else:
+        statements = "VALUES ?statement { " + " ".join(f"<{s}>" for s in sorted(mine)) + " }"
+        old = store.construct_ntriples(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ {statements} GRAPH <{graph}> {{ ?statement <{sim}> ?o }} BIND(?statement AS ?s) "
+            f"BIND(<{sim}> AS ?p) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{sim}> ?statement }} "
+            f"BIND(<{sim}> AS ?p) BIND(?statement AS ?o) }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}subject> "
+            f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} UNION {{ {statements} GRAPH <{graph}> {{ ?s <{rdf}object> "
+            f"?statement ; <{rdf}predicate> <{sim}> ; ?p ?o }} }} }}")
     score = f"<{ns.WSIS}score>"
 
     def key(line: str):  # a triple as the store compares it (an N-Triples subject and predicate hold no space)
