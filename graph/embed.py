@@ -249,6 +249,7 @@ class EmbeddedCorpus(StatementRows):
     vectors: np.ndarray  # rows x dimensions, float32, unit length
     model: str
     sums: tuple[np.ndarray, float] | None = None  # (sum of the rows, sum of their squared norms), when known
+    size: int | None = None  # the statements `sums` is over, when this holds only some of them (simindex)
 
     @staticmethod
     def row_sums(vectors: np.ndarray) -> tuple[np.ndarray, float]:
@@ -297,7 +298,7 @@ class EmbeddedCorpus(StatementRows):
         """Mean cosine over all pairs of distinct rows, from the vectors' sum (no all-pairs product).
         vectors: this corpus's vectors as float64, when the caller has them already; else `sums`
         when known (an ingest: the index's sums less and plus the rows that changed)."""
-        n = len(self)
+        n = len(self) if self.size is None else self.size
         if n < 2:
             return 0.0
         if vectors is None and self.sums is not None:
@@ -326,7 +327,7 @@ class EmbeddedCorpus(StatementRows):
         # float32 products find the candidates, each scored again in float64 (as a float64 product
         # would): a float32 cosine of unit vectors is off by at most ~dimensions x 6e-8, far below
         # NEAR, so the pairs, scores and ties are the float64 ones, without a float64 copy of the corpus
-        floor = mean + threshold * (1 - mean) - NEAR
+        floor = self.candidate_floor(threshold, mean)
         found = []
         for start in range(0, len(rows), BLOCK):
             block_rows = rows[start:start + BLOCK]
@@ -354,6 +355,17 @@ class EmbeddedCorpus(StatementRows):
                               f"cosine {float(cosine):.3f}; mean cosine of the corpus {mean:.3f}"))
         pairs.sort(key=lambda p: (-p.score, p.a, p.b))
         return pairs
+
+    def candidate_floor(self, threshold: float | None = None, mean: float | None = None) -> float:
+        """The float32 cosine from which a pair is scored again in float64 (see pairs)."""
+        threshold = MODELS[self.model].threshold if threshold is None else threshold
+        mean = self.mean_cosine() if mean is None else mean
+        return mean + threshold * (1 - mean) - NEAR
+
+    def subset(self, rows: np.ndarray) -> "EmbeddedCorpus":
+        """These rows only (a copy of theirs), with every document code kept."""
+        return EmbeddedCorpus([self.statements[i] for i in rows], self.row_documents[rows], self.documents,
+                              np.asarray(self.vectors[rows]), self.model)
 
     def _cosines(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         """The float64 cosines of the row pairs (r[i], c[i]) (float32 products are exact in float64)."""

@@ -248,10 +248,11 @@ def _similar_pairs(store, store_root: Path, database: Path | None, doc_iri: str,
     tick("embedding")
     new = embed.EmbeddedCorpus.from_items(mine, model, store_root)
     tick("similarity")
-    vectors = state.corpus(without=doc_iri, plus=new) if state else stored.without_document(doc_iri).plus(new)
-    pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
     if state is None:
+        vectors = stored.without_document(doc_iri).plus(new)
+        pairs = vectors.pairs(vectors.rows_of(doc_iri), threshold)
         return pairs, lambda version: simindex.save_embedded(vectors, store_root, database, version)
+    pairs = state.document_pairs(doc_iri, new, threshold)
     # only the document's rows changed: the index keeps them in its delta, not in a rewrite of itself
     return pairs, lambda version: simindex.save_embedded_change(store_root, database, version, doc_iri, new, state)
 

@@ -234,3 +234,38 @@ def test_build_indexes_every_statement_whatever_the_linkers(fresh_store):
     # index/deliverables/, whatever the database)
     assert {p.name for p in (fresh_store / "index").iterdir()
             if not p.name.startswith("vectors-") and p.name not in ("uptake", "deliverables")} == expected
+
+
+def test_an_indexed_documents_pairs_gathered_without_a_copy_equal_the_whole_corpus_ones(method, tmp_path):
+    """simindex.EmbeddedState.document_pairs scores a document against the index's vectors mapped in
+    place and gathers only the rows a pair can reach: the pairs must be those of the whole corpus
+    (corpus().pairs), the gathered path must be the one taken, and the index must hold its vectors
+    aligned (numpy multiplies an unaligned array without BLAS; the path is then not taken)."""
+    if method == "none":
+        pytest.skip("term weights: the index holds no vectors")
+    rng = np.random.default_rng(7)
+    dimensions, documents = 64, [f"{ns.ID}doc/d{k}" for k in range(40)]
+    centres = rng.normal(size=(len(documents), dimensions))  # one topic per document, far apart
+
+    def corpus(doc: str, topics, n: int, offset: int) -> embed.EmbeddedCorpus:
+        vectors = centres[rng.choice(topics, n)] + 0.3 * rng.normal(size=(n, dimensions))
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        items = [(f"{ns.ID}statement/{doc.rsplit('/', 1)[1]}/{offset + i}", "", doc) for i in range(n)]
+        rows, docs = embed.EmbeddedCorpus.document_codes(items)
+        return embed.EmbeddedCorpus([s for s, _, _ in items], rows, docs, vectors, embed.DEFAULT_MODEL)
+
+    base = corpus(documents[0], [0], 30, 0).plus(*(corpus(d, [k], 30, 0) for k, d in enumerate(documents) if k))
+    database = tmp_path / "db"
+    simindex.save_embedded(base, tmp_path, database, 3)
+    state = simindex.load_embedded_state(tmp_path, database, 3, embed.DEFAULT_MODEL)
+    assert isinstance(state.base.vectors, np.memmap) and state.base.vectors.flags.aligned
+    assert np.array_equal(state.base.vectors, base.vectors)
+    whole_corpus = state.corpus
+    for document, threshold in ((documents[5], None), (documents[5], 0.5), (f"{ns.ID}doc/new", None)):
+        rows = corpus(document, [5, 6], 12, 100)
+        whole = whole_corpus(without=document, plus=rows)
+        expected = whole.pairs(whole.rows_of(document), threshold)
+        assert expected, "the case should have pairs"
+        state.corpus = None  # (the gathered path copies no corpus: calling this fails the test)
+        assert state.document_pairs(document, rows, threshold) == expected
+        del state.corpus
