@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from json.encoder import encode_basestring as _json_string  # what json.dumps(ensure_ascii=False) writes a str with
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -136,6 +137,41 @@ def _xml_term(term) -> str:
     return f"<literal>{escape(term.value)}</literal>"
 
 
+def _term_json_text(term) -> str:
+    """json.dumps(term_json(term), ensure_ascii=False), written without building the dict."""
+    if isinstance(term, ox.NamedNode):
+        return '{"type": "uri", "value": ' + _json_string(term.value) + "}"
+    if isinstance(term, ox.Literal):
+        text = '{"type": "literal", "value": ' + _json_string(term.value)
+        if term.language:
+            return text + ', "xml:lang": ' + _json_string(term.language) + "}"
+        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return text + ', "datatype": ' + _json_string(term.datatype.value) + "}"
+        return text + "}"
+    return json.dumps(term_json(term), ensure_ascii=False)  # blank nodes and quoted triples: rare
+
+
+def _solutions_json(result: Result) -> str:
+    """SPARQL JSON results, byte for byte what one `json.dumps(..., ensure_ascii=False)` of the whole
+    document writes, with each distinct term written once: answers repeat their terms (the same
+    Action Line or body in every row), and a dict per cell cost the matrix's 1,117 rows (19 ms) half
+    as much as evaluating them (35 ms)."""
+    written: dict[int, str] = {}  # id(term) -> its JSON; every term stays alive in result.rows meanwhile
+
+    def cell(term) -> str:
+        found = written.get(id(term))
+        if found is None:
+            found = written[id(term)] = _term_json_text(term)
+        return found
+
+    names = [_json_string(v) + ": " for v in result.variables]
+    rows = ", ".join("{" + ", ".join([name + cell(t) for name, t in zip(names, row) if t is not None]) + "}"
+                     for row in result.rows)
+    head = json.dumps(result.variables, ensure_ascii=False) + (', "link": ["#truncated"]' if result.truncated else "")
+    tail = ', "truncated": true' if result.truncated else ""
+    return f'{{"head": {{"vars": {head}}}, "results": {{"bindings": [{rows}]}}{tail}}}'
+
+
 def serialize(result: Result, fmt: str, spreadsheet: bool = False) -> bytes:
     """`result` in `fmt`. With `spreadsheet` (the reports' CSV files, opened in spreadsheets rather
     than read by SPARQL clients), CSV cells that a spreadsheet would run as formulas are neutralised."""
@@ -151,13 +187,7 @@ def serialize(result: Result, fmt: str, spreadsheet: bool = False) -> bytes:
     if fmt == "json":
         if result.kind == "boolean":
             return json.dumps({"head": {}, "boolean": result.boolean}).encode()
-        body = {"head": {"vars": result.variables},
-                "results": {"bindings": [{v: term_json(t) for v, t in zip(result.variables, row) if t is not None}
-                                         for row in result.rows]}}
-        if result.truncated:
-            body["head"]["link"] = ["#truncated"]
-            body["truncated"] = True
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        return _solutions_json(result).encode("utf-8")
     if fmt == "xml":
         out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']
         if result.kind == "boolean":

@@ -128,3 +128,48 @@ def test_each_route_follows_the_policy_its_blueprint_declares(client):
             ("/data", False, "data"), ("/health", False, "query"), ("/openapi.json", True, "query")} <= seen
     assert policy_for_path(app, "/id/org/itu").cached and not policy_for_path(app, "/data").cached
     assert not policy_for_path(app, "/no/such/route").cors
+
+
+# -- SPARQL JSON results: written term by term, byte for byte what json.dumps writes ---------------------
+
+def _json_reference(result) -> bytes:
+    """The SPARQL 1.1 JSON results document for `result` as one json.dumps of the whole (the writer
+    builds it from each distinct term's JSON instead, which is faster for answers that repeat terms)."""
+    from wsiskg.graph.results import term_json
+    body = {"head": {"vars": result.variables},
+            "results": {"bindings": [{v: term_json(t) for v, t in zip(result.variables, row) if t is not None}
+                                     for row in result.rows]}}
+    if result.truncated:
+        body["head"]["link"] = ["#truncated"]
+        body["truncated"] = True
+    return __import__("json").dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+TRICKY = [ox.NamedNode(ENTITY), ox.BlankNode("b1"), ox.Literal('quote " backslash \\ tab \t line\nend'),
+          ox.Literal("\u2028 \x01 é 😀"), ox.Literal("42", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+          ox.Literal("مرحبا", language="ar", direction=ox.BaseDirection.RTL), ox.Literal("Accès", language="fr"),
+          ox.Triple(ox.NamedNode(ENTITY), ox.NamedNode(SKOS + "notation"), ox.Literal("ITU")), None]
+
+
+@pytest.mark.parametrize("truncated", [False, True])
+def test_json_results_equal_one_dumps_of_the_whole_for_every_kind_of_term(truncated):
+    from wsiskg.graph.results import serialize
+    from wsiskg.graph.store import Result
+    variables = [f"v{i}" for i in range(len(TRICKY))] + ['odd "name"']
+    rows = [TRICKY + [TRICKY[2]], list(reversed(TRICKY)) + [None], [None] * (len(TRICKY) + 1),
+            [ox.Literal(TRICKY[2].value)] * (len(TRICKY) + 1)]  # equal terms that are distinct objects
+    for kept in (rows, []):
+        result = Result("solutions", variables, kept, truncated=truncated)
+        written = serialize(result, "json")
+        assert written == _json_reference(result)
+        assert __import__("json").loads(written)["head"]["vars"] == variables
+
+
+def test_json_results_of_every_named_query_on_the_shipped_graph_equal_one_dumps(built_store):
+    from wsiskg.graph.results import serialize
+    with EmbeddedStore.open(built_store, read_only=True) as store:
+        for named in library.all_queries():
+            if named.form != "SELECT" or "SERVICE" in named.text:
+                continue
+            result = store.query(named.text, bindings=named.bind({}), limit=200)
+            assert serialize(result, "json") == _json_reference(result), named.name
