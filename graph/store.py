@@ -64,15 +64,14 @@ class Result:
 
     def __getstate__(self) -> dict:  # every answer crosses from a query worker: see graph/wire.py
         table = wire.TermTable()
-        state = {**self.__dict__, "rows": wire.pack_rows(self.rows, table),
-                 "triples": wire.pack_rows([(t.subject, t.predicate, t.object) for t in self.triples], table)}
+        state = {**self.__dict__, "rows": wire.pack_rows(self.rows, table), "triples": wire.pack_triples(self.triples)}
         state["terms"] = table.terms
         return state
 
     def __setstate__(self, state: dict) -> None:
         terms = wire.decode_terms(state.pop("terms"))
         state["rows"] = wire.unpack_rows(state["rows"], terms)
-        state["triples"] = [ox.Triple(*parts) for parts in wire.unpack_rows(state["triples"], terms)]
+        state["triples"] = wire.unpack_triples(state["triples"])
         self.__dict__.update(state)
 
 

@@ -5,6 +5,8 @@ Pickled as they are, pyoxigraph terms cost more than most answers take to comput
 (BENCHMARKS.md, "Moving rows"). Answers repeat their terms (the same Action Line, body or datatype in
 every row), so a result travels as a table of its distinct terms, written as tuples of strings, and
 rows of indexes into it: 3-4x cheaper both ways, and the rows read back share one object per term.
+A graph answer's triples, whose terms rarely repeat (a description: 3,652 triples, 3,674 distinct
+terms), travel as N-Triples written and read by the engine: 6 ms both ways, against 16 ms as a table.
 """
 from __future__ import annotations
 
@@ -78,3 +80,11 @@ def pack_rows(rows: list, table: TermTable) -> list[tuple]:
 
 def unpack_rows(packed: list[tuple], terms: list) -> list[list]:
     return [[terms[i] if i != UNBOUND else None for i in row] for row in packed]
+
+
+def pack_triples(triples: list) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def unpack_triples(packed: bytes) -> list:
+    return [quad.triple for quad in ox.parse(packed, format=ox.RdfFormat.N_TRIPLES)] if packed else []

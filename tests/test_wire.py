@@ -38,6 +38,15 @@ def test_graph_answers_and_booleans_come_back_equal():
     assert round_trip(Result("boolean", boolean=False)) == Result("boolean", boolean=False)
 
 
+def test_a_graph_answer_with_every_kind_of_object_comes_back_equal():
+    odd = ox.Literal('quote " backslash \\ line\nend \u2028 \x01 😀')
+    triples = [ox.Triple(ox.BlankNode("s1"), B, term) for term in EVERY_KIND + [odd] if term is not None]
+    back = round_trip(Result("graph", triples=triples))
+    assert back.triples == triples
+    assert back.triples[0].subject.value == "s1"  # blank nodes keep their labels
+    assert str(back.triples[4].object.direction) == "rtl"
+
+
 def test_a_term_repeated_in_every_row_is_written_once():
     # as the engine gives them: a new object per row, equal in value
     rows = [[ox.NamedNode(A.value), ox.Literal("Bridging the digital divide " * 20, language="en")] for _ in range(500)]
