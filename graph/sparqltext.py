@@ -82,10 +82,15 @@ def _resolve(iri: str, base: str | None) -> str:
         return iri
 
 
+# a text asked about again and again (a named query's, on every request) is remembered; a longer one is not
+# kept, so clients' megabyte queries cannot fill memory
+REMEMBERED_TEXT_CHARS = 65536
+
+
 def analyse(text: str) -> Analysis:
     """What the text is and does; remembered for recent texts up to 64 kB (every request of a named
     query asks about the same text, and reading it costs up to a few ms)."""
-    return _analyse_remembered(text) if len(text) <= 65536 else _analyse(text)
+    return _analyse_remembered(text) if len(text) <= REMEMBERED_TEXT_CHARS else _analyse(text)
 
 
 def _analyse(text: str) -> Analysis:
@@ -193,9 +198,14 @@ def nesting_depth(text: str) -> tuple[int, int]:
     return deepest, where
 
 
+_nesting_remembered = lru_cache(maxsize=256)(nesting_depth)
+
+
 def check_nesting(text: str, what: str = "query", limit: int = MAX_NESTING) -> None:
     """Raise `TooDeep` when `text` nests deeper than `limit`."""
-    depth, where = nesting_depth(text)
+    # every request of a named query checks the same text: remembered, as analyse() does (0.3-0.5 ms of
+    # a small answer's 2 ms in process); a long text is not kept
+    depth, where = _nesting_remembered(text) if len(text) <= REMEMBERED_TEXT_CHARS else nesting_depth(text)
     if depth > limit:
         line = text.count("\n", 0, where) + 1
         raise TooDeep(what, depth, line, where - (text.rfind("\n", 0, where) + 1) + 1, limit)

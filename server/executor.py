@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from wsiskg.graph.sparqltext import check_nesting, tokens
+from wsiskg.graph.sparqltext import REMEMBERED_TEXT_CHARS, check_nesting, tokens
 
 from .config import ServerConfig
 
@@ -421,7 +421,7 @@ def query_shape(job: Job) -> tuple | None:
     which parameters are bound (a named query is one shape whatever its arguments)."""
     if job.op != "query":
         return None
-    text = _blanked(job.sparql) if len(job.sparql) <= 65536 else _blank(job.sparql)
+    text = _blanked(job.sparql) if len(job.sparql) <= REMEMBERED_TEXT_CHARS else _blank(job.sparql)
     return (text, tuple(sorted(job.bindings or ())), tuple(job.default_graphs), tuple(job.named_graphs))
 
 

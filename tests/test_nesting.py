@@ -12,7 +12,7 @@ import pytest
 from conftest import child_pids
 from httpclient import get, post
 
-from wsiskg.graph.sparqltext import MAX_NESTING, nesting_depth
+from wsiskg.graph.sparqltext import MAX_NESTING, REMEMBERED_TEXT_CHARS, TooDeep, check_nesting, nesting_depth
 
 DEEP = 3000
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -62,6 +62,17 @@ def test_depth_counts_brackets_and_prefix_operators_not_strings_or_comments():
     text = "SELECT * {\n  " + "{ " * 250 + "}" * 250 + "\n}"
     depth, where = nesting_depth(text)
     assert depth == 251 and text[where] == "{" and text.count("\n", 0, where) == 1
+
+
+def test_a_remembered_depth_refuses_the_same_text_every_time_and_long_texts_are_checked_too():
+    deep = "ASK {" + " {" * (MAX_NESTING + 5) + " }" * (MAX_NESTING + 5) + " }"
+    padded = deep + " " + "#" * REMEMBERED_TEXT_CHARS  # past what is remembered: checked afresh each time
+    for text in (deep, deep, padded, padded):
+        with pytest.raises(TooDeep) as refused:
+            check_nesting(text)
+        assert refused.value.depth == MAX_NESTING + 6
+    check_nesting("ASK { ?s ?p ?o }")
+    check_nesting("ASK { ?s ?p ?o }")
 
 
 @pytest.mark.parametrize("kind", sorted(QUERIES))
