@@ -154,7 +154,8 @@ def test_the_change_checked_is_the_change_committed(writable):
     that breaks a shape about one time in four. Now the checked change is committed, so a stored
     sourceLine is never 0."""
     assert put(writable, ID + "graph/doc/rand", document("rand")).status == 201
-    outcomes = set()
+    before = get(f"{writable.url}/health").json()["version"]
+    outcomes = []
     for i in range(12):
         text = (f"INSERT {{ GRAPH <{ID}graph/doc/rand> {{ <{ID}statement/rand/{i}> a <{WSIS}KeyIssue> ; "
                 f'<{WSIS}text> "Random {i}"@en ; <http://www.w3.org/ns/prov#wasDerivedFrom> <{ID}doc/rand> ; '
@@ -162,11 +163,12 @@ def test_the_change_checked_is_the_change_committed(writable):
                 "WHERE { BIND(IF(RAND() < 0.5, 1, 0) AS ?line) }")
         reply = update(writable, text)
         assert reply.status in (200, 422), reply.text
-        outcomes.add(reply.status)
+        outcomes.append(reply.status)
     assert not ask(writable, f"ASK {{ ?s <{WSIS}sourceLine> 0 }}")
     assert ask(writable, f'ASK {{ ?b <{WSIS}text> "blank" }}') == (200 in outcomes)
-    version = get(f"{writable.url}/health").json().get("version") or 0
-    assert version == 0 or version > 2  # the meta graph was never rewritten
+    # one version per committed update and none for a refused one: the meta graph was never rewritten.
+    # (This asserted "more than 2", which fails when 1 update in 12 is accepted: p = 13/4096.)
+    assert get(f"{writable.url}/health").json()["version"] == before + outcomes.count(200)
 
 
 def test_large_removals_need_confirmation_and_restore_undoes_them(writable):
