@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # only for annotations: the CLI reads the format tables below
 
 # Prefixes written in Turtle and TriG output. `id:` is left out: our entity IRIs hold "/", which a
 # prefixed name must escape (id:action-line\/C3), so full IRIs read better.
+XSD_STRING = ns.XSD + "string"  # a plain literal's datatype, which no format writes out
 TURTLE_PREFIXES = {p: iri for p, iri in ns.PREFIXES.items() if p != "id"}
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def term_json(term) -> dict:
     out = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
-    elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    elif term.datatype.value != XSD_STRING:
         out["datatype"] = term.datatype.value
     return out
 
@@ -132,7 +133,7 @@ def _xml_term(term) -> str:
         return f"<bnode>{escape(term.value)}</bnode>"
     if term.language:
         return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-    if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    if term.datatype.value != XSD_STRING:
         return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
     return f"<literal>{escape(term.value)}</literal>"
 
@@ -145,7 +146,7 @@ def _term_json_text(term) -> str:
         text = '{"type": "literal", "value": ' + _json_string(term.value)
         if term.language:
             return text + ', "xml:lang": ' + _json_string(term.language) + "}"
-        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        if term.datatype.value != XSD_STRING:
             return text + ', "datatype": ' + _json_string(term.datatype.value) + "}"
         return text + "}"
     return json.dumps(term_json(term), ensure_ascii=False)  # blank nodes and quoted triples: rare

@@ -5,6 +5,7 @@ CLI's `--format`, /sparql and the named-query routes (by the kind of answer), en
 in process (Flask's test client, real query workers) on a small real store."""
 from __future__ import annotations
 
+import json
 import urllib.parse
 
 import click
@@ -142,7 +143,7 @@ def _json_reference(result) -> bytes:
     if result.truncated:
         body["head"]["link"] = ["#truncated"]
         body["truncated"] = True
-    return __import__("json").dumps(body, ensure_ascii=False).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 TRICKY = [ox.NamedNode(ENTITY), ox.BlankNode("b1"), ox.Literal('quote " backslash \\ tab \t line\nend'),
@@ -162,7 +163,7 @@ def test_json_results_equal_one_dumps_of_the_whole_for_every_kind_of_term(trunca
         result = Result("solutions", variables, kept, truncated=truncated)
         written = serialize(result, "json")
         assert written == _json_reference(result)
-        assert __import__("json").loads(written)["head"]["vars"] == variables
+        assert json.loads(written)["head"]["vars"] == variables
 
 
 def test_json_results_of_every_named_query_on_the_shipped_graph_equal_one_dumps(built_store):
