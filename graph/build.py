@@ -202,7 +202,8 @@ def _build(store_root, progress, extra_entries, linkers, restore_to) -> BuildRes
                 reference.parse(data=store.dump(ox.RdfFormat.N_TRIPLES, ns.GRAPH_REFERENCE).decode("utf-8"), format="nt")
                 restore_datatypes(reference)
         tick("summaries")  # from everything above, the API's writes included
-        store.update(summaries.rebuild_update())
+        for operation in summaries.rebuild_operations():  # one transaction each: the peak of one, not of all
+            store.update(operation)
 
         tick("validation")
         to_validate = [Entry(reference, "", "reference data", whole=True), *unbis.entries_to_validate(),
