@@ -832,7 +832,9 @@ def main(argv=None) -> int:
     if args.markdown:
         import glob
         import report as render
-        files = sorted(set(glob.glob(args.results_glob)) | {str(args.out)})
+        # (the results folder also holds other measurements: the linker's precision, the similarity's)
+        files = sorted(f for f in set(glob.glob(args.results_glob)) | {str(args.out)}
+                       if "requested_triples" in json.loads(Path(f).read_text()))
         render.write(args.markdown, [Path(f) for f in files])
     return 0 if report.get("ok") else 1
 
