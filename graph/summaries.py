@@ -310,7 +310,7 @@ def _graph_nodes() -> set:
 
 def rebuild_update() -> str:
     """Every summary computed whole, in one update (a write that changes more than statements)."""
-    return " ;\n".join(s.rebuild() for s in all_summaries())
+    return " ;\n".join(rebuild_operations())
 
 
 def rebuild_operations() -> list[str]:
