@@ -140,6 +140,7 @@ class _WorkerState:
         self.store = None
         self.key = None
         self.in_memory = False
+        self.words = None  # search's word index for this copy (graph/wordindex.py), built on first use
 
     def open(self, key) -> None:
         from wsiskg.graph.store import RemoteStore
@@ -212,7 +213,12 @@ class _WorkerState:
             # in memory, the update is checked on this copy and put back: no second copy of the store
             return check_update(job.sparql, self.store, copied=lambda: self.tell("loaded"),
                                 in_place=self.forget_copy if self.in_memory else None)
-        return self.store.query(job.sparql, default_graphs=job.default_graphs or None,
+        sparql = job.sparql
+        if not self.spec.endpoint:  # a search's page, found in the word index (another engine reads every text)
+            from wsiskg.graph import wordindex
+            self.words = self.words or wordindex.Kept()
+            sparql = wordindex.fill(sparql, job.bindings, lambda: self.words.get(self.store, self.key))
+        return self.store.query(sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
 
 

@@ -1,0 +1,116 @@
+"""`search` through the word index gives the page the query gives alone (issue 17).
+
+A server worker finds a search's page in its word index (graph/wordindex.py) and hands the engine
+those statements only. The answer must be the query's own: the same rows in the same order, for
+any words and any page, and after a write (the index is per version of the data).
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from wsiskg.graph import library, wordindex
+from wsiskg.graph import namespaces as ns
+from wsiskg.graph.store import EmbeddedStore
+from wsiskg.server.app import create_app
+from wsiskg.server.backend import Backend
+from wsiskg.server.config import ServerConfig
+
+SEARCH = library.get("search")
+TOKEN = "word-index-token-0123456789abcdef"
+PAGES = [(100, 0), (7, 3), (25, 40), (0, 5)]
+WORDS = ["digital divide", "youth participation", "AI ethics", "ai", "govern", "e-government", "data data",
+         "a b", "!!!", "", "zzzqqq", "C7 e-health", "one two three four five six seven eight nine digital",
+         "gender", "Ã©", "égalité", "the of and", "2025", "sdg 16"]
+
+
+@pytest.fixture(scope="module")
+def seed(built_store):
+    with EmbeddedStore.open(built_store, read_only=True) as disk:
+        store = disk.to_memory()
+    yield store, wordindex.WordIndex.from_store(store)
+
+
+def corpus_words(store, count: int, seed: int) -> list[str]:
+    """Words of the statements' own texts, and their first letters: searches that find something."""
+    texts = [row[0].value for row in store.query(f"SELECT ?t WHERE {{ ?s <{ns.WSIS}text> ?t }}").rows]
+    rng = random.Random(seed)
+    words = sorted({w for text in texts for w in wordindex.words_of(text)})
+    picked = rng.sample(words, count)
+    return picked + [w[:rng.randint(2, 4)] for w in picked[:count // 2]] + \
+        [" ".join(rng.sample(words, 3)) for _ in range(count // 4)]
+
+
+def both(store, index, words: str, limit: int, offset: int):
+    bindings = SEARCH.bind({"words": words, "limit": str(limit), "offset": str(offset)})
+    filled = wordindex.fill(SEARCH.text, bindings, lambda: index)
+    return store.query(SEARCH.text, bindings=bindings).rows, store.query(filled, bindings=bindings).rows, filled
+
+
+def test_the_index_gives_the_page_the_query_gives_alone(seed):
+    store, index = seed
+    found = 0
+    for words in WORDS + corpus_words(store, 40, seed=17):
+        for limit, offset in PAGES:
+            alone, indexed, filled = both(store, index, words, limit, offset)
+            assert filled != SEARCH.text, "the index was not used"
+            assert indexed == alone, (words, limit, offset)
+            found += bool(alone)
+    assert found > 100, "too few searches found anything to compare"
+
+
+def test_a_page_deeper_than_the_index_serves_and_a_text_without_parameters_are_left_as_written(seed):
+    store, index = seed
+    deep = SEARCH.bind({"words": "digital", "limit": "100", "offset": str(wordindex.MAX_ROWS)})
+    assert wordindex.fill(SEARCH.text, deep, lambda: index) == SEARCH.text
+    # the query's text posted to /sparql with the words written in: nothing to fill
+    assert wordindex.fill(SEARCH.text, None, lambda: index) == SEARCH.text
+
+
+def app_rows(client, words: str, limit: int = 100, offset: int = 0) -> list[tuple]:
+    reply = client.get("/queries/search", query_string={"words": words, "limit": limit, "offset": offset},
+                       headers={"Accept": "application/sparql-results+json", "Cache-Control": "no-cache"})
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    body = json.loads(reply.get_data())
+    names = body["head"]["vars"]
+    return [tuple(row.get(n, {}).get("value") for n in names) for row in body["results"]["bindings"]]
+
+
+def store_rows(store_root, words: str, limit: int = 100, offset: int = 0) -> list[tuple]:
+    bindings = SEARCH.bind({"words": words, "limit": str(limit), "offset": str(offset)})
+    with EmbeddedStore.open(store_root, read_only=True) as store:
+        return [tuple(None if t is None else t.value for t in row)
+                for row in store.query(SEARCH.text, bindings=bindings).rows]
+
+
+def test_a_server_worker_searches_with_its_index_and_keeps_one_per_version(fresh_store):
+    """Through the app: the answers equal the query's alone, and after an /update the new words are
+    found (an index of the old version would miss them), with letters the normalisation must treat as
+    the engine does."""
+    with EmbeddedStore.open(fresh_store, read_only=True) as store:
+        statement, graph, old = store.query(
+            f"SELECT ?s ?g ?t WHERE {{ GRAPH ?g {{ ?s <{ns.WSIS}text> ?t }} "
+            f"FILTER(STRSTARTS(STR(?g), '{ns.ID}graph/doc/')) }} ORDER BY ?s LIMIT 1").rows[0]
+    text = "Égalité numérique: ΟΔΟΣ straße_x İstanbul e-Health² zyxwvutsq-network"
+    config = ServerConfig(store_root=fresh_store, workers=1, warm=False, cache_mb=0, timeout=60, token=TOKEN)
+    backend = Backend(config)
+    searches = ["digital divide", "youth", "zyxwvutsq", "égalité numerique", "οδος", "straße", "x", "istanbul",
+                "health2", "e health", "network"]
+    try:
+        client = create_app(config, backend).test_client()
+        before = {w: app_rows(client, w, 9, 2) for w in searches}
+        update = (f"DELETE DATA {{ GRAPH {graph} {{ {statement} <{ns.WSIS}text> {old} }} }} ;\n"
+                  f"INSERT DATA {{ GRAPH {graph} {{ {statement} <{ns.WSIS}text> {json.dumps(text)}@en }} }}")
+        reply = client.post("/update", data=update, headers={"Content-Type": "application/sparql-update",
+                                                             "Authorization": f"Bearer {TOKEN}"})
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        after = {w: app_rows(client, w, 9, 2) for w in searches}
+        after_first_page = app_rows(client, "zyxwvutsq")
+    finally:
+        backend.close()
+    assert [row[3] for row in after_first_page] == [statement.value]
+    for words in searches:
+        assert after[words] == store_rows(fresh_store, words, 9, 2), words
+    assert before["digital divide"] and before["digital divide"] == after["digital divide"]
