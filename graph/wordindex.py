@@ -17,6 +17,10 @@ page is the same: every row of the full ranking's first offset + limit is a row 
 Anywhere else (another engine, `/sparql`, the CLI) the line is a comment and the query reads every
 text; the tests compare the two.
 
+`statement-provenance` finds statements by a piece of their text (lower-cased, anywhere, in the
+order of file, line and statement) and has the line too (`#@ word-index text`): the index keeps each
+row's text lower-cased for it, and its order.
+
 The index is used only when it can be exact: statements are IRIs, files plain strings, lines
 integers; the page is at most `MAX_ROWS` deep (a longer VALUES list costs more than it saves).
 Otherwise the query runs as written.
@@ -32,8 +36,10 @@ import pyoxigraph as ox
 from . import namespaces as ns
 from .summaries import NOTHING  # an empty group: a join with it ends at once
 
-MARKER_RE = re.compile(r"^([ \t]*)#@ word-index[ \t]*$", re.M)
-WORDS, LIMIT, OFFSET = "_words_string", "__limit_integer", "__offset_integer"  # search.rq's parameters
+# `#@ word-index words`: search.rq's ranking; `#@ word-index text`: statement-provenance.rq's piece of text
+MARKER_RE = re.compile(r"^([ \t]*)#@ word-index (words|text)[ \t]*$", re.M)
+WORDS, TEXT, STATEMENT = "_words_string", "__text_string", "__statement_iri"  # the two queries' parameters
+LIMIT, OFFSET = "__limit_integer", "__offset_integer"
 MAX_WORDS = 8  # the query reads the first 8 words
 MAX_ROWS = 2000
 # a run of letters and digits, as between the query's separators `[^\p{L}\p{N}]+` (Python's \w is a letter,
@@ -41,9 +47,10 @@ MAX_ROWS = 2000
 WORD = re.compile(r"[^\W_]+")
 LAST_CHARACTER = "\U0010ffff"
 
-# the rows search.rq ranks: the same patterns as its candidates and look-ups
+# the rows the two queries order: the same patterns as their candidates and look-ups (statement-provenance
+# takes the rows with a document)
 ROWS_QUERY = f"""
-SELECT ?statement ?text ?file ?line WHERE {{
+SELECT ?statement ?text ?document ?file ?line WHERE {{
   ?statement <{ns.WSIS}text> ?text .
   OPTIONAL {{ ?statement <{ns.PROV}wasDerivedFrom> ?document . OPTIONAL {{ ?document <{ns.DCTERMS}identifier> ?file . }} }}
   OPTIONAL {{ ?statement <{ns.WSIS}sourceLine> ?line . }}
@@ -55,7 +62,7 @@ class Unsuitable(ValueError):
 
 
 def words_of(text: str) -> list[str]:
-    """A text's words as the query sees them: lower case, split at everything but letters and digits."""
+    """A text's words as search sees them: lower case, split at everything but letters and digits."""
     return WORD.findall(text.lower())
 
 
@@ -67,9 +74,11 @@ def searched(words: str) -> list[str]:
 
 class WordIndex:
     def __init__(self, rows):
-        """rows: (statement, text, file, line) terms, as ROWS_QUERY gives them (file and line may be None)."""
-        statements, keys, postings = [], [], {}
-        for i, (statement, text, file, line) in enumerate(rows):
+        """rows: (statement, text, document, file, line) terms, as ROWS_QUERY gives them (all but the first
+        two may be None)."""
+        statements, keys, keys_unbound_first, postings = [], [], [], {}
+        self.lowered, self.documented = [], []
+        for i, (statement, text, document, file, line) in enumerate(rows):
             if not isinstance(statement, ox.NamedNode):
                 raise Unsuitable("a statement that is not an IRI")
             if file is not None and not (isinstance(file, ox.Literal) and file.datatype.value == ns.XSD + "string"):
@@ -77,17 +86,39 @@ class WordIndex:
             if line is not None and not (isinstance(line, ox.Literal) and line.datatype.value == ns.XSD + "integer"):
                 raise Unsuitable("a line that is not an integer")
             statements.append(statement)
-            keys.append(("" if file is None else file.value, 0 if line is None else int(line.value), statement.value))
-            for word in set(words_of(text.value)):
+            lowered = text.value.lower()
+            self.lowered.append(lowered)
+            self.documented.append(document is not None)
+            file_key = None if file is None else file.value
+            line_key = None if line is None else int(line.value)
+            # search: ORDER BY COALESCE(?file, "") COALESCE(?line, 0) ?statement
+            keys.append((file_key or "", line_key or 0, statement.value))
+            # statement-provenance: ORDER BY ?file ?line ?statement (SPARQL puts unbound first)
+            keys_unbound_first.append((file_key is not None, file_key or "", line_key is not None, line_key or 0,
+                                       statement.value))
+            for word in set(WORD.findall(lowered)):
                 postings.setdefault(word, []).append(i)
         self.statements = statements
-        self.rank = np.empty(len(keys), dtype=np.int64)  # each row's place in the query's tie-break order
-        self.rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+        self.rank = _places(keys)  # each row's place in search's tie-break order
+        self.order = _places(keys_unbound_first)  # and in statement-provenance's order
         self.vocabulary = sorted(postings)
         lengths = [len(postings[w]) for w in self.vocabulary]
         self.starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
         self.rows = np.fromiter((r for w in self.vocabulary for r in postings[w]), dtype=np.int64,
                                 count=int(self.starts[-1]))
+
+    def containing(self, piece: str, count: int) -> list[ox.NamedNode]:
+        """statement-provenance's first `count` rows of statements whose text has the piece (any case)."""
+        needle = piece.lower()
+        rows = [i for i, text in enumerate(self.lowered) if needle in text and self.documented[i]]
+        return self._distinct(sorted(rows, key=self.order.__getitem__)[:count])
+
+    def _distinct(self, rows) -> list[ox.NamedNode]:
+        """The statements of these rows, in order, each once (a statement with two files has two rows)."""
+        chosen = {}
+        for row in rows:
+            chosen.setdefault(self.statements[row].value, self.statements[row])
+        return list(chosen.values())
 
     @classmethod
     def from_store(cls, store) -> "WordIndex":
@@ -110,10 +141,14 @@ class WordIndex:
                 whole += self._hits(first, first + 1)  # a word of the text is it
         candidates = np.flatnonzero(matched)
         order = np.lexsort((self.rank[candidates], -whole[candidates], -matched[candidates]))
-        chosen = {}
-        for row in candidates[order[:count]]:
-            chosen.setdefault(self.statements[row].value, self.statements[row])
-        return list(chosen.values())
+        return self._distinct(candidates[order[:count]])
+
+
+def _places(keys: list[tuple]) -> np.ndarray:
+    """Each row's place when the rows are sorted by their keys."""
+    places = np.empty(len(keys), dtype=np.int64)
+    places[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    return places
 
 
 def fill(sparql: str, bindings: dict | None, index) -> str:
@@ -121,7 +156,11 @@ def fill(sparql: str, bindings: dict | None, index) -> str:
     none, its parameters are not bound (a text posted to /sparql), or the index cannot serve it.
     `index` is called for the index (built on first use per version of the data), or None."""
     marker = MARKER_RE.search(sparql)
-    if marker is None or not bindings or WORDS not in bindings:
+    if marker is None or not bindings:
+        return sparql
+    searching = marker.group(2) == "words"
+    wanted = bindings.get(WORDS if searching else TEXT)
+    if wanted is None or (not searching and STATEMENT in bindings):  # (a statement named: looked up, not found)
         return sparql
     try:
         count = int(bindings[LIMIT].value) + int(bindings[OFFSET].value)
@@ -132,7 +171,7 @@ def fill(sparql: str, bindings: dict | None, index) -> str:
     words = index()
     if words is None:
         return sparql
-    page = words.top(bindings[WORDS].value, count)
+    page = words.top(wanted.value, count) if searching else words.containing(wanted.value, count)
     # no statement: an empty group (Oxigraph joins with an empty VALUES only after reading every text)
     written = f"VALUES ?statement {{ {' '.join(map(str, page))} }}" if page else NOTHING
     return f"{sparql[:marker.start()]}{marker.group(1)}{written}{sparql[marker.end():]}"

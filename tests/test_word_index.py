@@ -19,11 +19,14 @@ from wsiskg.server.backend import Backend
 from wsiskg.server.config import ServerConfig
 
 SEARCH = library.get("search")
+PROVENANCE = library.get("statement-provenance")
 TOKEN = "word-index-token-0123456789abcdef"
 PAGES = [(100, 0), (7, 3), (25, 40), (0, 5)]
 WORDS = ["digital divide", "youth participation", "AI ethics", "ai", "govern", "e-government", "data data",
          "a b", "!!!", "", "zzzqqq", "C7 e-health", "one two three four five six seven eight nine digital",
          "gender", "Ã©", "égalité", "the of and", "2025", "sdg 16"]
+PIECES_AFTER = ["ΟΔΟΣ", "égalité NUM", "İstanbul", "health²", "youth"]
+PIECES = ["youth", "Youth scorecards", " ", "digital divide", "É", "zzzqqq", "C7", "e-", "(", "the "]
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +46,11 @@ def corpus_words(store, count: int, seed: int) -> list[str]:
         [" ".join(rng.sample(words, 3)) for _ in range(count // 4)]
 
 
-def both(store, index, words: str, limit: int, offset: int):
-    bindings = SEARCH.bind({"words": words, "limit": str(limit), "offset": str(offset)})
-    filled = wordindex.fill(SEARCH.text, bindings, lambda: index)
-    return store.query(SEARCH.text, bindings=bindings).rows, store.query(filled, bindings=bindings).rows, filled
+def both(store, index, query, **params):
+    """The query's rows alone, its rows with the page found in the index, and the text it ran."""
+    bindings = query.bind({k: str(v) for k, v in params.items()})
+    filled = wordindex.fill(query.text, bindings, lambda: index)
+    return store.query(query.text, bindings=bindings).rows, store.query(filled, bindings=bindings).rows, filled
 
 
 def test_the_index_gives_the_page_the_query_gives_alone(seed):
@@ -54,11 +58,38 @@ def test_the_index_gives_the_page_the_query_gives_alone(seed):
     found = 0
     for words in WORDS + corpus_words(store, 40, seed=17):
         for limit, offset in PAGES:
-            alone, indexed, filled = both(store, index, words, limit, offset)
+            alone, indexed, filled = both(store, index, SEARCH, words=words, limit=limit, offset=offset)
             assert filled != SEARCH.text, "the index was not used"
             assert indexed == alone, (words, limit, offset)
             found += bool(alone)
     assert found > 100, "too few searches found anything to compare"
+
+
+def corpus_pieces(store, count: int, seed: int) -> list[str]:
+    """Pieces of the statements' own texts (across words, punctuation and case), and their upper case."""
+    texts = sorted(row[0].value for row in store.query(f"SELECT ?t WHERE {{ ?s <{ns.WSIS}text> ?t }}").rows)
+    rng = random.Random(seed)
+    pieces = []
+    for text in rng.sample(texts, count):
+        start = rng.randrange(len(text))
+        pieces.append(text[start:start + rng.randint(2, 14)])
+    return pieces + [p.upper() for p in pieces[:count // 4]]
+
+
+def test_the_index_gives_statement_provenance_the_page_it_gives_alone(seed):
+    store, index = seed
+    found = 0
+    for piece in PIECES + corpus_pieces(store, 40, seed=29):
+        for limit, offset in PAGES:
+            alone, indexed, filled = both(store, index, PROVENANCE, text=piece, limit=limit, offset=offset)
+            assert filled != PROVENANCE.text, "the index was not used"
+            assert indexed == alone, (piece, limit, offset)
+            found += bool(alone)
+    assert found > 60, "too few pieces found anything to compare"
+    # a statement named: looked up, as written
+    named = store.query(f"SELECT ?s WHERE {{ ?s <{ns.WSIS}text> ?t }} ORDER BY ?s LIMIT 1").rows[0][0].value
+    alone, indexed, filled = both(store, index, PROVENANCE, statement=named, text="e", limit=5, offset=0)
+    assert filled == PROVENANCE.text and alone == indexed
 
 
 def test_a_page_deeper_than_the_index_serves_and_a_text_without_parameters_are_left_as_written(seed):
@@ -69,8 +100,8 @@ def test_a_page_deeper_than_the_index_serves_and_a_text_without_parameters_are_l
     assert wordindex.fill(SEARCH.text, None, lambda: index) == SEARCH.text
 
 
-def app_rows(client, words: str, limit: int = 100, offset: int = 0) -> list[tuple]:
-    reply = client.get("/queries/search", query_string={"words": words, "limit": limit, "offset": offset},
+def app_rows(client, words: str, limit: int = 100, offset: int = 0, query: str = "search", param: str = "words"):
+    reply = client.get(f"/queries/{query}", query_string={param: words, "limit": limit, "offset": offset},
                        headers={"Accept": "application/sparql-results+json", "Cache-Control": "no-cache"})
     assert reply.status_code == 200, reply.get_data(as_text=True)
     body = json.loads(reply.get_data())
@@ -78,11 +109,11 @@ def app_rows(client, words: str, limit: int = 100, offset: int = 0) -> list[tupl
     return [tuple(row.get(n, {}).get("value") for n in names) for row in body["results"]["bindings"]]
 
 
-def store_rows(store_root, words: str, limit: int = 100, offset: int = 0) -> list[tuple]:
-    bindings = SEARCH.bind({"words": words, "limit": str(limit), "offset": str(offset)})
+def store_rows(store_root, words: str, limit: int = 100, offset: int = 0, query=SEARCH, param: str = "words"):
+    bindings = query.bind({param: words, "limit": str(limit), "offset": str(offset)})
     with EmbeddedStore.open(store_root, read_only=True) as store:
         return [tuple(None if t is None else t.value for t in row)
-                for row in store.query(SEARCH.text, bindings=bindings).rows]
+                for row in store.query(query.text, bindings=bindings).rows]
 
 
 def test_a_server_worker_searches_with_its_index_and_keeps_one_per_version(fresh_store):
@@ -91,7 +122,7 @@ def test_a_server_worker_searches_with_its_index_and_keeps_one_per_version(fresh
     the engine does."""
     with EmbeddedStore.open(fresh_store, read_only=True) as store:
         statement, graph, old = store.query(
-            f"SELECT ?s ?g ?t WHERE {{ GRAPH ?g {{ ?s <{ns.WSIS}text> ?t }} "
+            f"SELECT ?s ?g ?t WHERE {{ GRAPH ?g {{ ?s <{ns.WSIS}text> ?t ; <{ns.PROV}wasDerivedFrom> ?d }} "
             f"FILTER(STRSTARTS(STR(?g), '{ns.ID}graph/doc/')) }} ORDER BY ?s LIMIT 1").rows[0]
     text = "Égalité numérique: ΟΔΟΣ straße_x İstanbul e-Health² zyxwvutsq-network"
     config = ServerConfig(store_root=fresh_store, workers=1, warm=False, cache_mb=0, timeout=60, token=TOKEN)
@@ -108,9 +139,13 @@ def test_a_server_worker_searches_with_its_index_and_keeps_one_per_version(fresh
         assert reply.status_code == 200, reply.get_data(as_text=True)
         after = {w: app_rows(client, w, 9, 2) for w in searches}
         after_first_page = app_rows(client, "zyxwvutsq")
+        pieces = {p: app_rows(client, p, 3, 0, "statement-provenance", "text") for p in PIECES_AFTER}
     finally:
         backend.close()
     assert [row[3] for row in after_first_page] == [statement.value]
     for words in searches:
         assert after[words] == store_rows(fresh_store, words, 9, 2), words
+    assert {row[0] for row in pieces["ΟΔΟΣ"]} == {statement.value}
+    for piece in PIECES_AFTER:
+        assert pieces[piece] == store_rows(fresh_store, piece, 3, 0, PROVENANCE, "text"), piece
     assert before["digital divide"] and before["digital divide"] == after["digital divide"]
