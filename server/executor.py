@@ -140,7 +140,7 @@ class _WorkerState:
         self.store = None
         self.key = None
         self.in_memory = False
-        self.words = None  # search's word index for this copy (graph/wordindex.py), built on first use
+        self.pages = None  # the page index of this copy (graph/pageindex.py), built on first use
 
     def open(self, key) -> None:
         from wsiskg.graph.store import RemoteStore
@@ -214,10 +214,11 @@ class _WorkerState:
             return check_update(job.sparql, self.store, copied=lambda: self.tell("loaded"),
                                 in_place=self.forget_copy if self.in_memory else None)
         sparql = job.sparql
-        if not self.spec.endpoint:  # a search's page, found in the word index (another engine reads every text)
-            from wsiskg.graph import wordindex
-            self.words = self.words or wordindex.Kept()
-            sparql = wordindex.fill(sparql, job.bindings, lambda: self.words.get(self.store, self.key))
+        if not self.spec.endpoint:  # a page of statements, found beside the store (another engine reads them all)
+            from wsiskg.graph import pageindex
+            self.pages = self.pages or pageindex.Kept()
+            sparql = pageindex.fill(sparql, job.bindings, self.store,
+                                    lambda kind: self.pages.get(self.store, self.key, kind))
         return self.store.query(sparql, default_graphs=job.default_graphs or None,
                                 named_graphs=job.named_graphs or None, limit=job.limit, bindings=job.bindings)
 

@@ -1,17 +1,19 @@
-"""`search` through the word index gives the page the query gives alone (issue 17).
+"""`search`, `statement-provenance` and `uptake` through the page index give the page each query
+gives alone (issue 17).
 
-A server worker finds a search's page in its word index (graph/wordindex.py) and hands the engine
-those statements only. The answer must be the query's own: the same rows in the same order, for
-any words and any page, and after a write (the index is per version of the data).
+A server worker finds the page's statements beside its copy of the store (graph/pageindex.py) and
+hands the engine those statements only. The answer must be the query's own: the same rows in the
+same order, for any parameters and any page, and after a write (the index is per version of the data).
 """
 from __future__ import annotations
 
 import json
 import random
 
+import pyoxigraph as ox
 import pytest
 
-from wsiskg.graph import library, wordindex
+from wsiskg.graph import library, pageindex
 from wsiskg.graph import namespaces as ns
 from wsiskg.graph.store import EmbeddedStore
 from wsiskg.server.app import create_app
@@ -20,7 +22,8 @@ from wsiskg.server.config import ServerConfig
 
 SEARCH = library.get("search")
 PROVENANCE = library.get("statement-provenance")
-TOKEN = "word-index-token-0123456789abcdef"
+UPTAKE = library.get("uptake")
+TOKEN = "page-index-token-0123456789abcdef"
 PAGES = [(100, 0), (7, 3), (25, 40), (0, 5)]
 WORDS = ["digital divide", "youth participation", "AI ethics", "ai", "govern", "e-government", "data data",
          "a b", "!!!", "", "zzzqqq", "C7 e-health", "one two three four five six seven eight nine digital",
@@ -33,14 +36,15 @@ PIECES = ["youth", "Youth scorecards", " ", "digital divide", "É", "zzzqqq", "C
 def seed(built_store):
     with EmbeddedStore.open(built_store, read_only=True) as disk:
         store = disk.to_memory()
-    yield store, wordindex.WordIndex.from_store(store)
+    kept = pageindex.Kept()
+    yield store, lambda kind: kept.get(store, "seed", kind)
 
 
 def corpus_words(store, count: int, seed: int) -> list[str]:
     """Words of the statements' own texts, and their first letters: searches that find something."""
     texts = [row[0].value for row in store.query(f"SELECT ?t WHERE {{ ?s <{ns.WSIS}text> ?t }}").rows]
     rng = random.Random(seed)
-    words = sorted({w for text in texts for w in wordindex.words_of(text)})
+    words = sorted({w for text in texts for w in pageindex.words_of(text)})
     picked = rng.sample(words, count)
     return picked + [w[:rng.randint(2, 4)] for w in picked[:count // 2]] + \
         [" ".join(rng.sample(words, 3)) for _ in range(count // 4)]
@@ -49,7 +53,7 @@ def corpus_words(store, count: int, seed: int) -> list[str]:
 def both(store, index, query, **params):
     """The query's rows alone, its rows with the page found in the index, and the text it ran."""
     bindings = query.bind({k: str(v) for k, v in params.items()})
-    filled = wordindex.fill(query.text, bindings, lambda: index)
+    filled = pageindex.fill(query.text, bindings, store, index)
     return store.query(query.text, bindings=bindings).rows, store.query(filled, bindings=bindings).rows, filled
 
 
@@ -92,12 +96,41 @@ def test_the_index_gives_statement_provenance_the_page_it_gives_alone(seed):
     assert filled == PROVENANCE.text and alone == indexed
 
 
+def test_the_index_gives_uptake_the_page_it_gives_alone(seed):
+    store, index = seed
+    def iris(sparql):
+        return [row[0].value for row in store.query(sparql).rows]
+    documents = iris(f"SELECT DISTINCT ?d WHERE {{ ?s <{ns.PROV}wasDerivedFrom> ?d }} ORDER BY ?d")
+    lines = iris(f"SELECT DISTINCT ?a WHERE {{ ?s <{ns.WSIS}addressesActionLine> ?a }} ORDER BY ?a")
+    groups = iris(f"SELECT DISTINCT ?g WHERE {{ ?s <{ns.WSIS}voicedBy> ?g }} ORDER BY ?g")
+    assert len(documents) >= 5 and len(lines) > 5 and len(groups) > 3
+    rng = random.Random(41)
+    cases = [{}] + [{"document": d} for d in documents] + [{"actionLine": a} for a in rng.sample(lines, 6)] \
+        + [{"stakeholderGroup": g} for g in groups] \
+        + [{"document": rng.choice(documents), "actionLine": rng.choice(lines), "stakeholderGroup": rng.choice(groups)}
+           for _ in range(6)] + [{"actionLine": rng.choice(lines), "stakeholderGroup": rng.choice(groups)} for _ in range(6)]
+    found = 0
+    for case in cases:
+        for limit, offset in [(500, 0), (40, 0), (17, 23), (0, 3)]:
+            alone, indexed, filled = both(store, index, UPTAKE, limit=limit, offset=offset, **case)
+            assert filled != UPTAKE.text, "the index was not used"
+            assert canon(indexed) == canon(alone), (case, limit, offset)
+            found += bool(alone)
+    assert found > 40, "too few pages had rows to compare"
+
+
 def test_a_page_deeper_than_the_index_serves_and_a_text_without_parameters_are_left_as_written(seed):
     store, index = seed
-    deep = SEARCH.bind({"words": "digital", "limit": "100", "offset": str(wordindex.MAX_ROWS)})
-    assert wordindex.fill(SEARCH.text, deep, lambda: index) == SEARCH.text
+    deep = SEARCH.bind({"words": "digital", "limit": "100", "offset": str(pageindex.MAX_ROWS)})
+    assert pageindex.fill(SEARCH.text, deep, store, index) == SEARCH.text
     # the query's text posted to /sparql with the words written in: nothing to fill
-    assert wordindex.fill(SEARCH.text, None, lambda: index) == SEARCH.text
+    assert pageindex.fill(SEARCH.text, None, store, index) == SEARCH.text
+
+
+def canon(rows) -> list[tuple]:
+    """Rows with the parts of each list in order (a GROUP_CONCAT's order is the engine's), in their order."""
+    return [tuple(None if t is None else ("; ".join(sorted(t.value.split("; "))) if isinstance(t, ox.Literal) else str(t))
+                  for t in row) for row in rows]
 
 
 def app_rows(client, words: str, limit: int = 100, offset: int = 0, query: str = "search", param: str = "words"):

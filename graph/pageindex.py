@@ -1,25 +1,26 @@
-"""The word index: `search`'s ranking, kept by a server worker beside its copy of the store, so a
-search reads the statements of its page only.
+"""The page index: the statements of a named query's page, found by a server worker beside its copy
+of the store, so the engine reads those statements only.
 
-`queries/search.rq` ranks every statement whose text has a word starting with one of the words
-searched. Written in SPARQL alone it reads and normalises every statement's text: 400-460 ms at 1M
-triples, whatever the words. The index holds, once per version of the data:
-- every (statement, text, file, line) row that the query's own patterns give (`ROWS_QUERY`);
-- the words of each text, normalised as the query normalises them (lower case; every run of
-  characters that are not letters or digits is one separator), as a sorted vocabulary with the rows
-  of each word, so the words starting with a given one are one slice;
-- the rows' order by file, line and statement, the query's tie-break.
+Three named queries choose a page of statements from all of them, and written in SPARQL alone they
+read every statement to do it (at 1M triples: `search` 400-460 ms, `uptake` 480 ms,
+`statement-provenance` 140 ms). Each marks the place with a `#@ page-index <kind>` line. A worker
+keeps, once per version of the data, what those queries order the statements by, finds the
+statements of the first offset + limit rows of the query's order, and writes them at that line as
+`VALUES ?statement { ... }`; the engine then orders those alone. The page is the same: every row of
+the full order's first offset + limit is a row of one of them. Anywhere else (another engine,
+`/sparql`, the CLI) the line is a comment and the query reads every statement; the tests compare
+the two.
 
-For a search it ranks the rows as the query does (words matched, then whole words, then that order)
-and gives the statements of the first offset + limit rows. The worker writes them where the query
-has its `#@ word-index` line, as `VALUES ?statement { ... }`, and the engine ranks those alone. The
-page is the same: every row of the full ranking's first offset + limit is a row of one of them.
-Anywhere else (another engine, `/sparql`, the CLI) the line is a comment and the query reads every
-text; the tests compare the two.
-
-`statement-provenance` finds statements by a piece of their text (lower-cased, anywhere, in the
-order of file, line and statement) and has the line too (`#@ word-index text`): the index keeps each
-row's text lower-cased for it, and its order.
+- `words` (search): every (statement, text, document, file, line) row of the query's patterns
+  (`ROWS_QUERY`); each text's words, normalised as the query normalises them (lower case; every run
+  of characters that are not letters or digits is one separator), as a sorted vocabulary with the
+  rows of each word, so the words starting with a given one are one slice; the rows' order by file,
+  line and statement. A search ranks the rows as the query does: words matched, whole words, order.
+- `text` (statement-provenance, a piece of text): the same rows, each text lower-cased; the rows with
+  a document whose text has the piece, in order of file, line and statement (unbound first).
+- `title` (uptake): the rows of its page's own pattern (`TITLED_ROWS_QUERY`), in order of document
+  title, line and statement; its filters (a document, an Action Line, a stakeholder group) are
+  applied to them, the last two by asking the store for the statements that have the link.
 
 The index is used only when it can be exact: statements are IRIs, files plain strings, lines
 integers; the page is at most `MAX_ROWS` deep (a longer VALUES list costs more than it saves).
@@ -36,9 +37,10 @@ import pyoxigraph as ox
 from . import namespaces as ns
 from .summaries import NOTHING  # an empty group: a join with it ends at once
 
-# `#@ word-index words`: search.rq's ranking; `#@ word-index text`: statement-provenance.rq's piece of text
-MARKER_RE = re.compile(r"^([ \t]*)#@ word-index (words|text)[ \t]*$", re.M)
-WORDS, TEXT, STATEMENT = "_words_string", "__text_string", "__statement_iri"  # the two queries' parameters
+MARKER_RE = re.compile(r"^([ \t]*)#@ page-index (words|text|title)[ \t]*$", re.M)
+# the queries' parameters
+WORDS, TEXT, STATEMENT = "_words_string", "__text_string", "__statement_iri"
+DOCUMENT, ACTION_LINE, GROUP = "__document_iri", "__actionLine_iri", "__stakeholderGroup_iri"
 LIMIT, OFFSET = "__limit_integer", "__offset_integer"
 MAX_WORDS = 8  # the query reads the first 8 words
 MAX_ROWS = 2000
@@ -57,6 +59,18 @@ SELECT ?statement ?text ?document ?file ?line WHERE {{
 }}"""
 
 
+# uptake's page: its pattern without its filters (`title` is always bound)
+TITLED_ROWS_QUERY = f"""
+SELECT ?statement ?document ?line ?title WHERE {{
+  ?statement <{ns.WSIS}text> ?anyText ; <{ns.PROV}wasDerivedFrom> ?document .
+  OPTIONAL {{ ?statement <{ns.WSIS}sourceLine> ?line . }}
+  OPTIONAL {{ ?document <{ns.DCTERMS}title> ?t0 . }}
+  BIND(COALESCE(STR(?t0), STR(?document)) AS ?title)
+}}"""
+# uptake's filters by a link (its EXISTS, asked once for the statements that have every link given)
+LINK_FILTERS = ((ACTION_LINE, ns.WSIS + "addressesActionLine"), (GROUP, ns.WSIS + "voicedBy"))
+
+
 class Unsuitable(ValueError):
     """Data the index cannot rank exactly as the query does (the query then runs as written)."""
 
@@ -72,7 +86,7 @@ def searched(words: str) -> list[str]:
     return [w for i, w in enumerate(first) if len(w) >= 2 and w not in first[:i]]
 
 
-class WordIndex:
+class PageIndex:
     def __init__(self, rows):
         """rows: (statement, text, document, file, line) terms, as ROWS_QUERY gives them (all but the first
         two may be None)."""
@@ -121,7 +135,7 @@ class WordIndex:
         return list(chosen.values())
 
     @classmethod
-    def from_store(cls, store) -> "WordIndex":
+    def from_store(cls, store) -> "PageIndex":
         return cls(store.query(ROWS_QUERY).rows)
 
     def _hits(self, first: int, last: int) -> np.ndarray:
@@ -144,6 +158,41 @@ class WordIndex:
         return self._distinct(candidates[order[:count]])
 
 
+class TitledRows:
+    """uptake's page rows, in its order (document title, line, statement; an unbound line first)."""
+
+    def __init__(self, rows):
+        keyed = []
+        for statement, document, line, title in rows:
+            if not isinstance(statement, ox.NamedNode):
+                raise Unsuitable("a statement that is not an IRI")
+            if line is not None and not (isinstance(line, ox.Literal) and line.datatype.value == ns.XSD + "integer"):
+                raise Unsuitable("a line that is not an integer")
+            line_key = None if line is None else int(line.value)
+            keyed.append(((title.value, line_key is not None, line_key or 0, statement.value), statement, document))
+        keyed.sort(key=lambda row: row[0])
+        self.rows = [(statement, document) for _, statement, document in keyed]
+
+    @classmethod
+    def from_store(cls, store) -> "TitledRows":
+        return cls(store.query(TITLED_ROWS_QUERY).rows)
+
+    def first(self, count: int, document=None, kept: set | None = None) -> list[ox.NamedNode]:
+        """The statements of the first `count` rows of the document (or any) whose statement is kept (or any)."""
+        chosen = {}
+        for statement, row_document in self.rows:
+            if count <= 0:
+                break
+            if (document is None or row_document == document) and (kept is None or statement.value in kept):
+                chosen.setdefault(statement.value, statement)
+                count -= 1
+        return list(chosen.values())
+
+
+KINDS = {"words": PageIndex, "text": PageIndex, "title": TitledRows}  # what each kind of page is found in
+PART = {"words": "statements", "text": "statements", "title": "titled"}  # (words and text share one)
+
+
 def _places(keys: list[tuple]) -> np.ndarray:
     """Each row's place when the rows are sorted by their keys."""
     places = np.empty(len(keys), dtype=np.int64)
@@ -151,16 +200,26 @@ def _places(keys: list[tuple]) -> np.ndarray:
     return places
 
 
-def fill(sparql: str, bindings: dict | None, index) -> str:
-    """The query with its `#@ word-index` line replaced by the page's statements; unchanged when it has
+def _linked(store, bindings: dict) -> set[str] | None:
+    """The statements that have every link uptake's parameters ask for; None when none is asked."""
+    patterns = [f"?statement <{predicate}> {bindings[name]} ." for name, predicate in LINK_FILTERS if name in bindings]
+    if not patterns:
+        return None
+    return {row[0].value for row in store.query(f"SELECT DISTINCT ?statement WHERE {{ {' '.join(patterns)} }}").rows}
+
+
+def fill(sparql: str, bindings: dict | None, store, index) -> str:
+    """The query with its `#@ page-index` line replaced by the page's statements; unchanged when it has
     none, its parameters are not bound (a text posted to /sparql), or the index cannot serve it.
-    `index` is called for the index (built on first use per version of the data), or None."""
+    `index(kind)` gives what the kind of page is found in (built on first use per version), or None."""
     marker = MARKER_RE.search(sparql)
     if marker is None or not bindings:
         return sparql
-    searching = marker.group(2) == "words"
-    wanted = bindings.get(WORDS if searching else TEXT)
-    if wanted is None or (not searching and STATEMENT in bindings):  # (a statement named: looked up, not found)
+    kind = marker.group(2)
+    wanted = bindings.get({"words": WORDS, "text": TEXT}.get(kind, ""))
+    if kind != "title" and wanted is None:
+        return sparql
+    if kind == "text" and STATEMENT in bindings:  # a statement named: looked up, not found
         return sparql
     try:
         count = int(bindings[LIMIT].value) + int(bindings[OFFSET].value)
@@ -168,29 +227,35 @@ def fill(sparql: str, bindings: dict | None, index) -> str:
         return sparql
     if count > MAX_ROWS:
         return sparql
-    words = index()
-    if words is None:
+    found = index(kind)
+    if found is None:
         return sparql
-    page = words.top(wanted.value, count) if searching else words.containing(wanted.value, count)
+    if kind == "words":
+        page = found.top(wanted.value, count)
+    elif kind == "text":
+        page = found.containing(wanted.value, count)
+    else:
+        page = found.first(count, bindings.get(DOCUMENT), _linked(store, bindings))
     # no statement: an empty group (Oxigraph joins with an empty VALUES only after reading every text)
     written = f"VALUES ?statement {{ {' '.join(map(str, page))} }}" if page else NOTHING
     return f"{sparql[:marker.start()]}{marker.group(1)}{written}{sparql[marker.end():]}"
 
 
 class Kept:
-    """One word index per version of the data (a key), built when a search first needs it."""
+    """What the pages are found in, for one version of the data (a key), each part built when first needed."""
 
     def __init__(self):
-        self.key, self.index = None, None
+        self.key, self.parts = None, {}
 
-    def get(self, store, key) -> WordIndex | None:
+    def get(self, store, key, kind: str):
         if key is None:
             return None
         if self.key != key:
-            self.key, self.index = None, None  # (a failed build is not kept as this key's)
+            self.key, self.parts = key, {}
+        part = PART[kind]
+        if part not in self.parts:
             try:
-                index = WordIndex.from_store(store)
+                self.parts[part] = KINDS[kind].from_store(store)
             except Unsuitable:
-                index = None
-            self.key, self.index = key, index
-        return self.index
+                self.parts[part] = None
+        return self.parts[part]
