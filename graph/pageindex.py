@@ -29,7 +29,7 @@ Otherwise the query runs as written.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 import pyoxigraph as ox
@@ -48,6 +48,7 @@ MAX_ROWS = 2000
 # a digit or "_", in Unicode)
 WORD = re.compile(r"[^\W_]+")
 LAST_CHARACTER = "\U0010ffff"
+SEPARATOR = "\x00"  # between the texts joined in one string
 
 # the rows the two queries order: the same patterns as their candidates and look-ups (statement-provenance
 # takes the rows with a document)
@@ -114,7 +115,13 @@ class PageIndex:
                 postings.setdefault(word, []).append(i)
         self.statements = statements
         self.rank = _places(keys)  # each row's place in search's tie-break order
-        self.order = _places(keys_unbound_first)  # and in statement-provenance's order
+        # statement-provenance's order, and the texts in it as one string, so that finding a piece is a
+        # search in C (a text the piece is not in costs nothing in Python: 16 -> 2 ms at 1M)
+        self.in_order = sorted(range(len(keys)), key=keys_unbound_first.__getitem__)
+        self.text_starts, self.joined, at = [], SEPARATOR.join(self.lowered[i] for i in self.in_order), 0
+        for i in self.in_order:
+            self.text_starts.append(at)
+            at += len(self.lowered[i]) + len(SEPARATOR)
         self.vocabulary = sorted(postings)
         lengths = [len(postings[w]) for w in self.vocabulary]
         self.starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
@@ -123,9 +130,18 @@ class PageIndex:
 
     def containing(self, piece: str, count: int) -> list[ox.NamedNode]:
         """statement-provenance's first `count` rows of statements whose text has the piece (any case)."""
-        needle = piece.lower()
-        rows = [i for i, text in enumerate(self.lowered) if needle in text and self.documented[i]]
-        return self._distinct(sorted(rows, key=self.order.__getitem__)[:count])
+        needle, rows = piece.lower(), []
+        if SEPARATOR in needle:  # (no text is found across two: the slow way, text by text)
+            rows = [i for i in self.in_order if needle in self.lowered[i] and self.documented[i]][:count]
+            return self._distinct(rows)
+        at = self.joined.find(needle)  # the texts in the query's order, so the page's rows are found first
+        while at >= 0 and len(rows) < count:
+            place = bisect_right(self.text_starts, at) - 1
+            row = self.in_order[place]
+            if self.documented[row]:
+                rows.append(row)
+            at = self.joined.find(needle, self.text_starts[place + 1]) if place + 1 < len(self.in_order) else -1
+        return self._distinct(rows)
 
     def _distinct(self, rows) -> list[ox.NamedNode]:
         """The statements of these rows, in order, each once (a statement with two files has two rows)."""

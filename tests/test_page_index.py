@@ -29,7 +29,7 @@ WORDS = ["digital divide", "youth participation", "AI ethics", "ai", "govern", "
          "a b", "!!!", "", "zzzqqq", "C7 e-health", "one two three four five six seven eight nine digital",
          "gender", "Ã©", "égalité", "the of and", "2025", "sdg 16"]
 PIECES_AFTER = ["ΟΔΟΣ", "égalité NUM", "İstanbul", "health²", "youth"]
-PIECES = ["youth", "Youth scorecards", " ", "digital divide", "É", "zzzqqq", "C7", "e-", "(", "the "]
+PIECES = ["youth", "e\x00", "Youth scorecards", " ", "digital divide", "É", "zzzqqq", "C7", "e-", "(", "the "]
 
 
 @pytest.fixture(scope="module")
