@@ -57,16 +57,22 @@ def both(store, index, query, **params):
     return store.query(query.text, bindings=bindings).rows, store.query(filled, bindings=bindings).rows, filled
 
 
+def agreeing_pages(store, index, query, cases, pages=PAGES, canonical=list) -> int:
+    """Each case on each page: the answer with the index is the query's alone. How many had rows."""
+    found = 0
+    for case in cases:
+        for limit, offset in pages:
+            alone, indexed, filled = both(store, index, query, limit=limit, offset=offset, **case)
+            assert filled != query.text, "the index was not used"
+            assert canonical(indexed) == canonical(alone), (case, limit, offset)
+            found += bool(alone)
+    return found
+
+
 def test_the_index_gives_the_page_the_query_gives_alone(seed):
     store, index = seed
-    found = 0
-    for words in WORDS + corpus_words(store, 40, seed=17):
-        for limit, offset in PAGES:
-            alone, indexed, filled = both(store, index, SEARCH, words=words, limit=limit, offset=offset)
-            assert filled != SEARCH.text, "the index was not used"
-            assert indexed == alone, (words, limit, offset)
-            found += bool(alone)
-    assert found > 100, "too few searches found anything to compare"
+    cases = [{"words": words} for words in WORDS + corpus_words(store, 40, seed=17)]
+    assert agreeing_pages(store, index, SEARCH, cases) > 100, "too few searches found anything to compare"
 
 
 def corpus_pieces(store, count: int, seed: int) -> list[str]:
@@ -82,14 +88,8 @@ def corpus_pieces(store, count: int, seed: int) -> list[str]:
 
 def test_the_index_gives_statement_provenance_the_page_it_gives_alone(seed):
     store, index = seed
-    found = 0
-    for piece in PIECES + corpus_pieces(store, 40, seed=29):
-        for limit, offset in PAGES:
-            alone, indexed, filled = both(store, index, PROVENANCE, text=piece, limit=limit, offset=offset)
-            assert filled != PROVENANCE.text, "the index was not used"
-            assert indexed == alone, (piece, limit, offset)
-            found += bool(alone)
-    assert found > 60, "too few pieces found anything to compare"
+    cases = [{"text": piece} for piece in PIECES + corpus_pieces(store, 40, seed=29)]
+    assert agreeing_pages(store, index, PROVENANCE, cases) > 60, "too few pieces found anything to compare"
     # a statement named: looked up, as written
     named = store.query(f"SELECT ?s WHERE {{ ?s <{ns.WSIS}text> ?t }} ORDER BY ?s LIMIT 1").rows[0][0].value
     alone, indexed, filled = both(store, index, PROVENANCE, statement=named, text="e", limit=5, offset=0)
@@ -109,14 +109,8 @@ def test_the_index_gives_uptake_the_page_it_gives_alone(seed):
         + [{"stakeholderGroup": g} for g in groups] \
         + [{"document": rng.choice(documents), "actionLine": rng.choice(lines), "stakeholderGroup": rng.choice(groups)}
            for _ in range(6)] + [{"actionLine": rng.choice(lines), "stakeholderGroup": rng.choice(groups)} for _ in range(6)]
-    found = 0
-    for case in cases:
-        for limit, offset in [(500, 0), (40, 0), (17, 23), (0, 3)]:
-            alone, indexed, filled = both(store, index, UPTAKE, limit=limit, offset=offset, **case)
-            assert filled != UPTAKE.text, "the index was not used"
-            assert canon(indexed) == canon(alone), (case, limit, offset)
-            found += bool(alone)
-    assert found > 40, "too few pages had rows to compare"
+    pages = [(500, 0), (40, 0), (17, 23), (0, 3)]
+    assert agreeing_pages(store, index, UPTAKE, cases, pages, canon) > 40, "too few pages had rows to compare"
 
 
 def test_a_page_deeper_than_the_index_serves_and_a_text_without_parameters_are_left_as_written(seed):
@@ -182,3 +176,33 @@ def test_a_server_worker_searches_with_its_index_and_keeps_one_per_version(fresh
     for piece in PIECES_AFTER:
         assert pieces[piece] == store_rows(fresh_store, piece, 3, 0, PROVENANCE, "text"), piece
     assert before["digital divide"] and before["digital divide"] == after["digital divide"]
+
+
+def test_statements_without_a_line_or_file_come_where_the_engine_puts_them():
+    """The seed graph gives every statement a file and a line; the orders must also hold without them
+    (unbound first in ORDER BY, "" and 0 under search's COALESCE), and with two titles or two files."""
+    w, p, d, i = ns.WSIS, ns.PROV, ns.DCTERMS, ns.ID
+    doc_a, doc_b, doc_c, doc_d = f"<{i}doc/a>", f"<{i}doc/b>", f"<{i}doc/c>", f"<{i}doc/d>"
+    lines = [f'{doc_a} <{d}title> "Alpha" ; <{d}identifier> "a.txt", "a2.txt" .',
+             f'{doc_b} <{d}identifier> "b.txt" .',  # b has no title: its IRI stands for it
+             f'{doc_c} <{d}title> "Alpha" .', f'{doc_d} <{d}identifier> "" ; <{d}title> "Alpha" .',  # no file; ""
+             f'<{w}KeyIssue> <{ns.RDFS}label> "Key issue"@en ; <{ns.RDFS}subClassOf> <{w}Statement> .']
+    for n, (doc, line, text) in enumerate([(doc_a, 0, "Youth voices"), (doc_a, 4, "youth and data"),
+                                           (doc_b, None, "YOUTH first"), (doc_b, 2, "data youth"),
+                                           (None, None, "youthful data"), (doc_a, None, "youth with no line"),
+                                           (doc_c, 9, "youth in c"), (doc_d, 1, "youth in d")]):
+        s = f"<{i}statement/t/{n}>"
+        lines.append(f'{s} a <{w}KeyIssue> ; <{w}text> "{text}"@en .')
+        if doc:
+            lines.append(f"{s} <{p}wasDerivedFrom> {doc} .")
+        if line is not None:
+            lines.append(f"{s} <{w}sourceLine> {line} .")
+    raw = ox.Store()
+    raw.load("\n".join(lines).encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(f"{i}graph/doc/t"))
+    store = EmbeddedStore(raw)
+    kept = pageindex.Kept()
+    index = lambda kind: kept.get(store, "t", kind)  # noqa: E731
+    small = [(10, 0), (1, 0), (2, 0), (1, 1), (2, 3), (3, 2)]
+    assert agreeing_pages(store, index, SEARCH, [{"words": "youth data"}, {"words": "data"}], small) >= 8
+    assert agreeing_pages(store, index, PROVENANCE, [{"text": "youth"}, {"text": "DATA"}], small) >= 8
+    assert agreeing_pages(store, index, UPTAKE, [{}, {"document": "id:doc/a"}], small, canon) >= 8
