@@ -28,10 +28,12 @@ Otherwise the query runs as written.
 """
 from __future__ import annotations
 
+import heapq
 import re
+from array import array
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
-import numpy as np
 import pyoxigraph as ox
 
 from . import namespaces as ns
@@ -124,9 +126,8 @@ class PageIndex:
             at += len(self.lowered[i]) + len(SEPARATOR)
         self.vocabulary = sorted(postings)
         lengths = [len(postings[w]) for w in self.vocabulary]
-        self.starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
-        self.rows = np.fromiter((r for w in self.vocabulary for r in postings[w]), dtype=np.int64,
-                                count=int(self.starts[-1]))
+        self.starts = [0, *accumulate(lengths)]
+        self.rows = array("q", (r for w in self.vocabulary for r in postings[w]))
 
     def containing(self, piece: str, count: int) -> list[ox.NamedNode]:
         """statement-provenance's first `count` rows of statements whose text has the piece (any case)."""
@@ -154,24 +155,23 @@ class PageIndex:
     def from_store(cls, store) -> "PageIndex":
         return cls(store.query(ROWS_QUERY).rows)
 
-    def _hits(self, first: int, last: int) -> np.ndarray:
-        hit = np.zeros(len(self.statements), dtype=np.int64)
-        hit[self.rows[self.starts[first]:self.starts[last]]] = 1
-        return hit
+    def _hits(self, first: int, last: int) -> set[int]:
+        """The rows of the words from `first` to `last` in the vocabulary."""
+        return set(self.rows[self.starts[first]:self.starts[last]])
 
     def top(self, words: str, count: int) -> list[ox.NamedNode]:
         """The statements of the first `count` rows of the query's ranking, in that order, each once."""
-        matched = np.zeros(len(self.statements), dtype=np.int64)
-        whole = np.zeros(len(self.statements), dtype=np.int64)
+        matched, whole = {}, {}
         for word in searched(words):
             first = bisect_left(self.vocabulary, word)
             last = bisect_left(self.vocabulary, word + LAST_CHARACTER, first)
-            matched += self._hits(first, last)  # a word of the text starts with it
+            for row in self._hits(first, last):  # a word of the text starts with it
+                matched[row] = matched.get(row, 0) + 1
             if first < last and self.vocabulary[first] == word:
-                whole += self._hits(first, first + 1)  # a word of the text is it
-        candidates = np.flatnonzero(matched)
-        order = np.lexsort((self.rank[candidates], -whole[candidates], -matched[candidates]))
-        return self._distinct(candidates[order[:count]])
+                for row in self._hits(first, first + 1):  # a word of the text is it
+                    whole[row] = whole.get(row, 0) + 1
+        rank = self.rank
+        return self._distinct(heapq.nsmallest(count, matched, key=lambda r: (-matched[r], -whole.get(r, 0), rank[r])))
 
 
 class TitledRows:
@@ -209,10 +209,11 @@ KINDS = {"words": PageIndex, "text": PageIndex, "title": TitledRows}  # what eac
 PART = {"words": "statements", "text": "statements", "title": "titled"}  # (words and text share one)
 
 
-def _places(keys: list[tuple]) -> np.ndarray:
+def _places(keys: list[tuple]) -> array:
     """Each row's place when the rows are sorted by their keys."""
-    places = np.empty(len(keys), dtype=np.int64)
-    places[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    places = array("q", bytes(8 * len(keys)))
+    for place, row in enumerate(sorted(range(len(keys)), key=keys.__getitem__)):
+        places[row] = place
     return places
 
 

@@ -314,6 +314,7 @@ def current_key(store_root: str | None, version: int | None) -> tuple | None:
 def worker_main(conn, spec: WorkerSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     os.environ["RUST_BACKTRACE"] = "0"  # an allocation refused at the memory limit: one line in the log, not 30
+    from wsiskg.graph import pageindex  # noqa: F401 (what a query job imports, imported before the memory cap)
     from wsiskg.graph.store import QuerySyntaxError, StoreError
     from wsiskg.graph.validate import EntryError, UpdateRejected
     state = _WorkerState(spec)
