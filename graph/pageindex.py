@@ -32,7 +32,7 @@ import heapq
 import re
 from array import array
 from bisect import bisect_left, bisect_right
-from itertools import accumulate
+from itertools import accumulate, islice
 
 import pyoxigraph as ox
 
@@ -96,18 +96,14 @@ class PageIndex:
         statements, keys, keys_unbound_first, postings = [], [], [], {}
         self.lowered, self.documented = [], []
         for i, (statement, text, document, file, line) in enumerate(rows):
-            if not isinstance(statement, ox.NamedNode):
-                raise Unsuitable("a statement that is not an IRI")
+            line_key = _line_key(statement, line)
             if file is not None and not (isinstance(file, ox.Literal) and file.datatype.value == ns.XSD + "string"):
                 raise Unsuitable("a file name that is not a plain string")
-            if line is not None and not (isinstance(line, ox.Literal) and line.datatype.value == ns.XSD + "integer"):
-                raise Unsuitable("a line that is not an integer")
             statements.append(statement)
             lowered = text.value.lower()
             self.lowered.append(lowered)
             self.documented.append(document is not None)
             file_key = None if file is None else file.value
-            line_key = None if line is None else int(line.value)
             # search: ORDER BY COALESCE(?file, "") COALESCE(?line, 0) ?statement
             keys.append((file_key or "", line_key or 0, statement.value))
             # statement-provenance: ORDER BY ?file ?line ?statement (SPARQL puts unbound first)
@@ -146,10 +142,7 @@ class PageIndex:
 
     def _distinct(self, rows) -> list[ox.NamedNode]:
         """The statements of these rows, in order, each once (a statement with two files has two rows)."""
-        chosen = {}
-        for row in rows:
-            chosen.setdefault(self.statements[row].value, self.statements[row])
-        return list(chosen.values())
+        return _distinct(self.statements[row] for row in rows)
 
     @classmethod
     def from_store(cls, store) -> "PageIndex":
@@ -180,11 +173,7 @@ class TitledRows:
     def __init__(self, rows):
         keyed = []
         for statement, document, line, title in rows:
-            if not isinstance(statement, ox.NamedNode):
-                raise Unsuitable("a statement that is not an IRI")
-            if line is not None and not (isinstance(line, ox.Literal) and line.datatype.value == ns.XSD + "integer"):
-                raise Unsuitable("a line that is not an integer")
-            line_key = None if line is None else int(line.value)
+            line_key = _line_key(statement, line)
             keyed.append(((title.value, line_key is not None, line_key or 0, statement.value), statement, document))
         keyed.sort(key=lambda row: row[0])
         self.rows = [(statement, document) for _, statement, document in keyed]
@@ -195,18 +184,30 @@ class TitledRows:
 
     def first(self, count: int, document=None, kept: set | None = None) -> list[ox.NamedNode]:
         """The statements of the first `count` rows of the document (or any) whose statement is kept (or any)."""
-        chosen = {}
-        for statement, row_document in self.rows:
-            if count <= 0:
-                break
-            if (document is None or row_document == document) and (kept is None or statement.value in kept):
-                chosen.setdefault(statement.value, statement)
-                count -= 1
-        return list(chosen.values())
+        rows = (statement for statement, row_document in self.rows
+                if (document is None or row_document == document) and (kept is None or statement.value in kept))
+        return _distinct(islice(rows, count))
 
 
 KINDS = {"words": PageIndex, "text": PageIndex, "title": TitledRows}  # what each kind of page is found in
 PART = {"words": "statements", "text": "statements", "title": "titled"}  # (words and text share one)
+
+
+def _line_key(statement, line) -> int | None:
+    """A row's line as a number (None: unbound), once the row is one the index can order exactly."""
+    if not isinstance(statement, ox.NamedNode):
+        raise Unsuitable("a statement that is not an IRI")
+    if line is not None and not (isinstance(line, ox.Literal) and line.datatype.value == ns.XSD + "integer"):
+        raise Unsuitable("a line that is not an integer")
+    return None if line is None else int(line.value)
+
+
+def _distinct(statements) -> list[ox.NamedNode]:
+    """The statements in order, each once."""
+    chosen = {}
+    for statement in statements:
+        chosen.setdefault(statement.value, statement)
+    return list(chosen.values())
 
 
 def _places(keys: list[tuple]) -> array:
